@@ -1,0 +1,3 @@
+from lg_testkit.cli import main
+
+raise SystemExit(main())

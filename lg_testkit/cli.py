@@ -1,0 +1,80 @@
+"""The `lg-testkit` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lg_testkit import __version__
+from lg_testkit.errors import LgTestkitError
+from lg_testkit.session import use_cassette
+
+SEED_INPUT = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
+
+
+async def seed_flow(url: str, *, echo: bool = True) -> list[tuple[str, Any]]:
+    """The seed notebook's two cells, verbatim in spirit: stream a run, then keep the final answer."""
+    from langgraph_sdk import get_client
+
+    client = get_client(url=url, api_key=None)
+    seen: list[tuple[str, Any]] = []
+    thread = await client.threads.create()
+    async for chunk in client.runs.stream(thread["thread_id"], "agent", input=SEED_INPUT):
+        seen.append((chunk.event, chunk.data))
+        if echo:
+            print(f"Receiving new event of type: {chunk.event}...")
+            print(chunk.data)
+            print("\n\n")
+    thread = await client.threads.create()
+    final_answer = None
+    async for chunk in client.runs.stream(thread["thread_id"], "agent", input=SEED_INPUT):
+        if chunk.event == "values":
+            final_answer = chunk.data
+    if echo:
+        print("final_answer:", final_answer)
+    seen.append(("final_answer", final_answer))
+    return seen
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from lg_testkit.demo import DEMO_DIR
+    from lg_testkit.devserver import DevServer
+
+    cassette = Path(args.cassette or Path(tempfile.mkdtemp(prefix="lg-testkit-demo-")) / "demo.json")
+    print(f"== 1. Recording the seed notebook's flow from a live `langgraph dev` ({DEMO_DIR}) ==")
+    with DevServer(DEMO_DIR) as server:
+        url = server.url
+        with use_cassette(cassette, "all"):
+            live = asyncio.run(seed_flow(url))
+    print(f"== 2. Server stopped; cassette written to {cassette} ==")
+    print("== 3. Replaying offline: same code, same URL, no server ==")
+    with use_cassette(cassette, "none"):
+        replayed = asyncio.run(seed_flow(url))
+    if replayed != live:
+        print("FAILED: the replay differs from the live run", file=sys.stderr)
+        return 1
+    events = sum(1 for name, _ in live if name != "final_answer")
+    print(f"== OK: replay matched the live run ({events} events, same final answer) ==")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lg-testkit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lg-testkit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo", help="record the seed notebook's flow from an embedded server, then replay it"
+    )
+    demo.add_argument("--cassette", help="where to write the demo cassette (default: a temp dir)")
+    demo.set_defaults(run=_demo)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except LgTestkitError as exc:
+        print(f"lg-testkit: error: {exc}", file=sys.stderr)
+        return 2

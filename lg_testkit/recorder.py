@@ -1,0 +1,173 @@
+"""Recording httpx transports: every chunk reaches the caller as it arrives and is kept on the side.
+
+The tee only timestamps and keeps each chunk on the hot path; parsing into SSE events happens once,
+when the response is closed. A response closed before its end (the caller broke out of the loop)
+is recorded up to that point and marked `cut_short`.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from lg_testkit.cassette import (
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    RecordedStream,
+    NOT_JSON,
+    parse_json,
+)
+from lg_testkit.redaction import redact_headers
+
+__all__ = [
+    "AsyncRecordingTransport",
+    "Capture",
+    "RecordingTransport",
+    "interactions_of",
+    "record_request",
+]
+
+
+def record_request(request: httpx.Request) -> RecordedRequest:
+    """The cassette form of a request whose body has been read."""
+    text = request.content.decode("utf-8", "surrogateescape")
+    parsed = parse_json(text) if text else NOT_JSON
+    return RecordedRequest(
+        method=request.method,
+        path=request.url.path,
+        query=[[k, v] for k, v in parse_qsl(request.url.query.decode(), keep_blank_values=True)],
+        headers=redact_headers(request.headers.multi_items()),
+        json=None if parsed is NOT_JSON else parsed,
+        body=text if parsed is NOT_JSON and text else None,
+    )
+
+
+class Capture:
+    """One exchange being recorded. `finish` builds `interaction` exactly once."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.started = time.perf_counter()
+        self.request = record_request(request)
+        self.chunks: list[tuple[float, bytes]] = []
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.is_stream = False
+        self.interaction: Interaction | None = None
+        self._inflate: Any = None
+
+    def start_response(self, response: httpx.Response) -> None:
+        self.status = response.status_code
+        self.headers = redact_headers(response.headers.multi_items())
+        self.is_stream = "text/event-stream" in self.headers.get("content-type", "")
+        # The caller gets the bytes as sent; the cassette keeps them decoded.
+        encoding = self.headers.pop("content-encoding", "identity")
+        if encoding in ("gzip", "deflate"):
+            self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        elif encoding != "identity":
+            self.headers["content-encoding"] = encoding
+
+    def chunk(self, data: bytes) -> None:
+        if self._inflate is not None:
+            data = self._inflate.decompress(data)
+        self.chunks.append((time.perf_counter() - self.started, data))
+
+    def finish(self, *, cut_short: bool) -> Interaction:
+        if self.interaction is not None:
+            return self.interaction
+        if self.is_stream:
+            stream = RecordedStream.from_chunks(self.chunks, cut_short=cut_short)
+            response = RecordedResponse(self.status, self.headers, stream=stream)
+        else:
+            content = b"".join(chunk for _, chunk in self.chunks)
+            response = RecordedResponse.from_body(self.status, self.headers, content)
+        self.interaction = Interaction(self.request, response)
+        return self.interaction
+
+
+class _TeeStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, capture: Capture) -> None:
+        self.inner, self.capture = inner, capture
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            self.capture.chunk(chunk)
+            yield chunk
+        self.capture.finish(cut_short=False)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.capture.finish(cut_short=True)
+
+
+class _AsyncTeeStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, capture: Capture) -> None:
+        self.inner, self.capture = inner, capture
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            self.capture.chunk(chunk)
+            yield chunk
+        self.capture.finish(cut_short=False)
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        finally:
+            self.capture.finish(cut_short=True)
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """Wraps a sync transport; `captures` lists every exchange in the order it was sent."""
+
+    def __init__(self, inner: httpx.BaseTransport, captures: list[Capture] | None = None) -> None:
+        self.inner = inner
+        self.captures: list[Capture] = [] if captures is None else captures
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        capture = Capture(request)
+        response = self.inner.handle_request(request)
+        self.captures.append(capture)
+        capture.start_response(response)
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _TeeStream(response.stream, capture)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncRecordingTransport(httpx.AsyncBaseTransport):
+    """Wraps an async transport; `captures` lists every exchange in the order it was sent."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, captures: list[Capture] | None = None
+    ) -> None:
+        self.inner = inner
+        self.captures: list[Capture] = [] if captures is None else captures
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        capture = Capture(request)
+        response = await self.inner.handle_async_request(request)
+        self.captures.append(capture)
+        capture.start_response(response)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _AsyncTeeStream(response.stream, capture)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def interactions_of(captures: list[Capture]) -> list[Interaction]:
+    """The recorded interactions in request order; a stream still open is kept as cut short."""
+    return [capture.finish(cut_short=True) for capture in captures]

@@ -1,0 +1,178 @@
+"""Server-Sent Events codec: bytes in any chunking -> blocks -> the same bytes again.
+
+The parser follows the WHATWG event-stream rules (CR, LF or CRLF line ends, a leading BOM,
+`:` comments, `event`/`data`/`id`/`retry` fields, multi-line `data`) and accepts chunk boundaries
+anywhere, including inside a CRLF or a multi-byte UTF-8 character. Unlike a consumer-side
+decoder it also keeps each block's exact text (`raw`), so a recording can be encoded back to
+byte-identical output: `encode_block` writes the canonical LangGraph form and callers fall back to
+`raw` only where that form differs from what the server sent.
+
+The codec knows nothing about cassettes or HTTP.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["SSEBlock", "SSEParser", "encode_block", "parse"]
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class SSEBlock:
+    """One blank-line-terminated block of an event stream, with the exact text it came from.
+
+    A block with `data` lines is an event; a block of only comments is a heartbeat or note.
+    `complete` is False for trailing text the stream ended without terminating.
+    """
+
+    raw: str
+    event: str | None = None
+    data: str | None = None
+    id: str | None = None
+    retry: int | None = None
+    comments: tuple[str, ...] = ()
+    complete: bool = True
+
+    @property
+    def is_event(self) -> bool:
+        """True when a consumer would dispatch this block (httpx-sse's rule: any field set)."""
+        return self.complete and (
+            self.event is not None or self.data is not None
+            or self.id is not None or self.retry is not None
+        )
+
+
+@dataclass(slots=True)
+class _Fields:
+    event: str | None = None
+    data: list[str] = field(default_factory=list)
+    id: str | None = None
+    retry: int | None = None
+    comments: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # exact text, line ends included
+
+    def block(self, complete: bool = True) -> SSEBlock:
+        return SSEBlock(
+            raw="".join(self.lines),
+            event=self.event,
+            data="\n".join(self.data) if self.data else None,
+            id=self.id,
+            retry=self.retry,
+            comments=tuple(self.comments),
+            complete=complete,
+        )
+
+
+class SSEParser:
+    """Incremental parser: `feed(bytes)` and `close()` return the blocks completed so far.
+
+    Every byte fed ends up in exactly one block's `raw`, so `"".join(b.raw for b in blocks)`
+    is the decoded input.
+    """
+
+    def __init__(self) -> None:
+        # surrogateescape keeps invalid UTF-8 reproducible instead of replacing it.
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        self._buffer = ""
+        self._fields = _Fields()
+        self._at_start = True
+        self.newline: str | None = None  # first line end seen, used to encode canonically
+
+    def feed(self, chunk: bytes) -> list[SSEBlock]:
+        self._buffer += self._decoder.decode(chunk)
+        return self._drain(final=False)
+
+    def close(self) -> list[SSEBlock]:
+        """End of stream: flush what is left, including an unterminated last block."""
+        self._buffer += self._decoder.decode(b"", final=True)
+        blocks = self._drain(final=True)
+        if self._buffer:
+            self._fields.lines.append(self._buffer)
+            self._buffer = ""
+        if self._fields.lines:
+            blocks.append(self._fields.block(complete=False))
+            self._fields = _Fields()
+        return blocks
+
+    def _drain(self, final: bool) -> list[SSEBlock]:
+        buffer = self._buffer
+        if self._at_start and buffer:
+            self._at_start = False
+            if buffer.startswith(_BOM):  # the BOM belongs to the first block's raw text only
+                self._fields.lines.append(_BOM)
+                buffer = buffer[1:]
+        blocks: list[SSEBlock] = []
+        position = 0
+        for match in _LINE_END.finditer(buffer):
+            # A CR at the very end may be the first half of a CRLF split across chunks.
+            if not final and match.group() == "\r" and match.end() == len(buffer):
+                break
+            line = buffer[position : match.start()]
+            self._fields.lines.append(buffer[position : match.end()])
+            if self.newline is None:
+                self.newline = match.group()
+            position = match.end()
+            if line:
+                self._field(line)
+            else:
+                blocks.append(self._fields.block())
+                self._fields = _Fields()
+        self._buffer = buffer[position:]
+        return blocks
+
+    def _field(self, line: str) -> None:
+        name, colon, value = line.partition(":")
+        if not colon:
+            value = ""
+        elif value.startswith(" "):
+            value = value[1:]
+        fields = self._fields
+        if name == "":
+            fields.comments.append(line[1:])
+        elif name == "data":
+            fields.data.append(value)
+        elif name == "event":
+            fields.event = value
+        elif name == "id":
+            if "\0" not in value:
+                fields.id = value
+        elif name == "retry":
+            if value.isascii() and value.isdigit():
+                fields.retry = int(value)
+
+
+def parse(chunks: Iterable[bytes]) -> Iterator[SSEBlock]:
+    """Parse a whole stream given as chunks of bytes."""
+    parser = SSEParser()
+    for chunk in chunks:
+        yield from parser.feed(chunk)
+    yield from parser.close()
+
+
+def encode_block(
+    *,
+    event: str | None = None,
+    data: str | None = None,
+    id: str | None = None,
+    retry: int | None = None,
+    comments: Iterable[str] = (),
+    newline: str = "\r\n",
+) -> str:
+    """The canonical text of a block, in the order LangGraph servers write fields."""
+    parts = [f":{comment}{newline}" for comment in comments]
+    if event is not None:
+        parts.append(f"event: {event}{newline}")
+    if data is not None:
+        parts.extend(f"data: {line}{newline}" for line in data.split("\n"))
+    if id is not None:
+        parts.append(f"id: {id}{newline}")
+    if retry is not None:
+        parts.append(f"retry: {retry}{newline}")
+    parts.append(newline)
+    return "".join(parts)
