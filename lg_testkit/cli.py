@@ -21,20 +21,20 @@ async def seed_flow(url: str, *, echo: bool = True) -> list[tuple[str, Any]]:
     """The seed notebook's two cells, verbatim in spirit: stream a run, then keep the final answer."""
     from langgraph_sdk import get_client
 
-    client = get_client(url=url, api_key=None)
     seen: list[tuple[str, Any]] = []
-    thread = await client.threads.create()
-    async for chunk in client.runs.stream(thread["thread_id"], "agent", input=SEED_INPUT):
-        seen.append((chunk.event, chunk.data))
-        if echo:
-            print(f"Receiving new event of type: {chunk.event}...")
-            print(chunk.data)
-            print("\n\n")
-    thread = await client.threads.create()
-    final_answer = None
-    async for chunk in client.runs.stream(thread["thread_id"], "agent", input=SEED_INPUT):
-        if chunk.event == "values":
-            final_answer = chunk.data
+    async with get_client(url=url, api_key=None) as client:
+        thread = await client.threads.create()
+        async for chunk in client.runs.stream(thread["thread_id"], "agent", input=SEED_INPUT):
+            seen.append((chunk.event, chunk.data))
+            if echo:
+                print(f"Receiving new event of type: {chunk.event}...")
+                print(chunk.data)
+                print("\n\n")
+        thread = await client.threads.create()
+        final_answer = None
+        async for chunk in client.runs.stream(thread["thread_id"], "agent", input=SEED_INPUT):
+            if chunk.event == "values":
+                final_answer = chunk.data
     if echo:
         print("final_answer:", final_answer)
     seen.append(("final_answer", final_answer))

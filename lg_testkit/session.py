@@ -220,6 +220,9 @@ class _Unpatched(httpx.BaseTransport):
         response: httpx.Response = self.method(self.transport, request)
         return response
 
+    def close(self) -> None:
+        self.transport.close()
+
 
 class _AsyncUnpatched(httpx.AsyncBaseTransport):
     def __init__(self, method: Any, transport: httpx.AsyncHTTPTransport) -> None:
@@ -228,6 +231,9 @@ class _AsyncUnpatched(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response: httpx.Response = await self.method(self.transport, request)
         return response
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
 
 
 @contextmanager
