@@ -90,6 +90,17 @@ class Capture:
         return self.interaction
 
 
+def _already_read(response: httpx.Response, capture: Capture) -> bool:
+    """Responses built in memory (e.g. by httpx.MockTransport) arrive already read."""
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        return False
+    capture.chunk(content)
+    capture.finish(cut_short=False)
+    return True
+
+
 class _TeeStream(httpx.SyncByteStream):
     def __init__(self, inner: httpx.SyncByteStream, capture: Capture) -> None:
         self.inner, self.capture = inner, capture
@@ -137,8 +148,9 @@ class RecordingTransport(httpx.BaseTransport):
         response = self.inner.handle_request(request)
         self.captures.append(capture)
         capture.start_response(response)
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _TeeStream(response.stream, capture)
+        if not _already_read(response, capture):
+            assert isinstance(response.stream, httpx.SyncByteStream)
+            response.stream = _TeeStream(response.stream, capture)
         return response
 
     def close(self) -> None:
@@ -160,8 +172,9 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         self.captures.append(capture)
         capture.start_response(response)
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _AsyncTeeStream(response.stream, capture)
+        if not _already_read(response, capture):
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            response.stream = _AsyncTeeStream(response.stream, capture)
         return response
 
     async def aclose(self) -> None:
