@@ -41,6 +41,7 @@ __all__ = [
 
 FORMAT_VERSION = 1
 _FORMAT_NAME = "lg-testkit-cassette"
+_VCRPY_HINT = "; this looks like a vcrpy cassette: convert it with `lg-testkit import-vcrpy SRC DEST`"
 NOT_JSON = object()
 
 
@@ -262,9 +263,10 @@ class Cassette:
         try:
             document = json.loads(text)
         except ValueError as exc:
+            hint = _VCRPY_HINT if "interactions:" in text else ""
             raise CassetteFormatError(
                 f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "  # type: ignore[attr-defined]
-                "expected an lg-testkit cassette"
+                f"expected an lg-testkit cassette{hint}"
             ) from None
         return _Reader(path).cassette(document)
 
@@ -346,7 +348,8 @@ class _Reader:
     def cassette(self, document: Any) -> Cassette:
         if not isinstance(document, dict) or document.get("format") != _FORMAT_NAME:
             found = document.get("format") if isinstance(document, dict) else type(document).__name__
-            raise self.fail("$", f"expected format {_FORMAT_NAME!r}, found {found!r}")
+            hint = _VCRPY_HINT if isinstance(document, dict) and "interactions" in document else ""
+            raise self.fail("$", f"expected format {_FORMAT_NAME!r}, found {found!r}{hint}")
         version = document.get("version")
         if version != FORMAT_VERSION:
             if isinstance(version, int) and version > FORMAT_VERSION:

@@ -63,6 +63,20 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_vcrpy(args: argparse.Namespace) -> int:
+    from lg_testkit.vcrpy_import import from_vcrpy
+
+    cassette = from_vcrpy(args.source)
+    cassette.save(args.dest)
+    streams = [i.response.stream for i in cassette.interactions if i.response.stream]
+    events = sum(len(stream.events) for stream in streams)
+    print(
+        f"{args.dest}: {len(cassette.interactions)} interactions, "
+        f"{len(streams)} streams with {events} events"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lg-testkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"lg-testkit {__version__}")
@@ -72,6 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo.add_argument("--cassette", help="where to write the demo cassette (default: a temp dir)")
     demo.set_defaults(run=_demo)
+    convert = commands.add_parser(
+        "import-vcrpy", help="convert a vcrpy cassette of LangGraph traffic to an lg-testkit one"
+    )
+    convert.add_argument("source", help="the vcrpy cassette (.yaml or .json)")
+    convert.add_argument("dest", help="the lg-testkit cassette to write")
+    convert.set_defaults(run=_import_vcrpy)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -48,10 +48,18 @@ def record_request(request: httpx.Request) -> RecordedRequest:
     )
 
 
-class Capture:
-    """One exchange being recorded. `finish` builds `interaction` exactly once."""
+OnFinish = Callable[[Interaction], None]
 
-    def __init__(self, request: httpx.Request) -> None:
+
+class Capture:
+    """One exchange being recorded. `finish` builds `interaction` exactly once.
+
+    `on_finish`, when given, is called with the interaction once it is built (e.g. to validate
+    a stream); an exception it raises reaches the code reading the response.
+    """
+
+    def __init__(self, request: httpx.Request, on_finish: OnFinish | None = None) -> None:
+        self.on_finish = on_finish
         self.started = time.perf_counter()
         self.request = record_request(request)
         self.chunks: list[tuple[float, bytes]] = []
@@ -72,10 +80,11 @@ class Capture:
         elif encoding != "identity":
             self.headers["content-encoding"] = encoding
 
-    def chunk(self, data: bytes) -> None:
+    def chunk(self, data: bytes, at: float | None = None) -> None:
+        """Keep `data`, stamped with its arrival offset (now, unless `at` is given)."""
         if self._inflate is not None:
             data = self._inflate.decompress(data)
-        self.chunks.append((time.perf_counter() - self.started, data))
+        self.chunks.append((time.perf_counter() - self.started if at is None else at, data))
 
     def finish(self, *, cut_short: bool) -> Interaction:
         if self.interaction is not None:
@@ -87,6 +96,8 @@ class Capture:
             content = b"".join(chunk for _, chunk in self.chunks)
             response = RecordedResponse.from_body(self.status, self.headers, content)
         self.interaction = Interaction(self.request, response)
+        if self.on_finish is not None:
+            self.on_finish(self.interaction)
         return self.interaction
 
 
@@ -138,13 +149,18 @@ class _AsyncTeeStream(httpx.AsyncByteStream):
 class RecordingTransport(httpx.BaseTransport):
     """Wraps a sync transport; `captures` lists every exchange in the order it was sent."""
 
-    def __init__(self, inner: httpx.BaseTransport, captures: list[Capture] | None = None) -> None:
-        self.inner = inner
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        captures: list[Capture] | None = None,
+        on_finish: OnFinish | None = None,
+    ) -> None:
+        self.inner, self.on_finish = inner, on_finish
         self.captures: list[Capture] = [] if captures is None else captures
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        capture = Capture(request)
+        capture = Capture(request, self.on_finish)
         response = self.inner.handle_request(request)
         self.captures.append(capture)
         capture.start_response(response)
@@ -161,14 +177,17 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
     """Wraps an async transport; `captures` lists every exchange in the order it was sent."""
 
     def __init__(
-        self, inner: httpx.AsyncBaseTransport, captures: list[Capture] | None = None
+        self,
+        inner: httpx.AsyncBaseTransport,
+        captures: list[Capture] | None = None,
+        on_finish: OnFinish | None = None,
     ) -> None:
-        self.inner = inner
+        self.inner, self.on_finish = inner, on_finish
         self.captures: list[Capture] = [] if captures is None else captures
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        capture = Capture(request)
+        capture = Capture(request, self.on_finish)
         response = await self.inner.handle_async_request(request)
         self.captures.append(capture)
         capture.start_response(response)

@@ -1,0 +1,53 @@
+"""Convert vcrpy cassettes of LangGraph traffic into event-level lg-testkit cassettes.
+
+vcrpy stores each response body as one string; an SSE stream becomes one opaque blob with no
+timing. This reads the file with vcrpy's own deserializer and runs each exchange through the
+recorder's capture, so redaction, content decoding and SSE parsing are exactly those of a live
+recording. vcrpy kept no chunking or timing, so each imported stream is one chunk at t=0.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+from vcr.serialize import deserialize
+from vcr.serializers import jsonserializer, yamlserializer
+
+from lg_testkit.cassette import Cassette
+from lg_testkit.errors import CassetteFormatError, CassetteNotFoundError
+from lg_testkit.recorder import Capture
+
+__all__ = ["from_vcrpy"]
+
+
+def from_vcrpy(path: str | os.PathLike[str]) -> Cassette:
+    """An lg-testkit cassette with the interactions of vcrpy cassette `path` (YAML or JSON)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CassetteNotFoundError(f"{path}: no such vcrpy cassette") from None
+    serializer = jsonserializer if path.suffix == ".json" else yamlserializer
+    try:
+        requests, responses = deserialize(text, serializer)[:2]
+    except Exception as exc:  # vcrpy raises many kinds; all mean "not a vcrpy cassette"
+        raise CassetteFormatError(f"{path}: not a vcrpy cassette ({exc})") from None
+    interactions = []
+    for index, (request, response) in enumerate(zip(requests, responses, strict=True)):
+        try:
+            status = int(response["status"]["code"])
+            headers = [(k, v) for k, values in response["headers"].items() for v in values]
+            body = response["body"]["string"] or b""
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CassetteFormatError(
+                f"{path}: interactions[{index}].response: missing or malformed {exc}"
+            ) from None
+        capture = Capture(
+            httpx.Request(request.method, request.uri, headers=request.headers, content=request.body or b"")
+        )
+        capture.start_response(httpx.Response(status, headers=headers))
+        capture.chunk(body if isinstance(body, bytes) else body.encode(), at=0.0)
+        interactions.append(capture.finish(cut_short=False))
+    return Cassette(interactions, {"imported_from": {"vcrpy": str(path)}})
