@@ -9,12 +9,14 @@ from lg_testkit.errors import (
     CassetteNotFoundError,
     CassetteVersionError,
     LgTestkitError,
+    SchemaViolationError,
     UnmatchedRequestError,
 )
 from lg_testkit.recorder import AsyncRecordingTransport, RecordingTransport
 from lg_testkit.replay import AsyncReplayTransport, ReplayTransport
 from lg_testkit.session import CassetteSession, RecordMode, use_cassette
 from lg_testkit.sse import SSEBlock, SSEParser
+from lg_testkit.validation import Problem, validate_event, validate_stream
 
 __all__ = [
     "AsyncRecordingTransport",
@@ -27,13 +29,17 @@ __all__ = [
     "CassetteVersionError",
     "Interaction",
     "LgTestkitError",
+    "Problem",
     "RecordMode",
     "RecordedStream",
     "RecordingTransport",
     "ReplayTransport",
     "SSEBlock",
     "SSEParser",
+    "SchemaViolationError",
     "UnmatchedRequestError",
     "__version__",
     "use_cassette",
+    "validate_event",
+    "validate_stream",
 ]

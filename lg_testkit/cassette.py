@@ -17,16 +17,21 @@ give the bytes the server sent. Hand edits: change the parsed form and delete `r
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
+import math
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lg_testkit.errors import CassetteFormatError, CassetteNotFoundError, CassetteVersionError
+from lg_testkit.redaction import Redaction
 from lg_testkit.sse import SSEBlock, SSEParser, encode_block
 
 __all__ = [
@@ -40,6 +45,7 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+STALE_TEMP_SECONDS = 600.0  # a save's temp file older than this was left by a killed process
 _FORMAT_NAME = "lg-testkit-cassette"
 _VCRPY_HINT = "; this looks like a vcrpy cassette: convert it with `lg-testkit import-vcrpy SRC DEST`"
 NOT_JSON = object()
@@ -250,6 +256,8 @@ class Cassette:
     interactions: list[Interaction] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    # Masks fields and refuses secrets on `save` (lg_testkit.redaction); not part of the file.
+    redaction: Redaction | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Cassette:
@@ -262,12 +270,14 @@ class Cassette:
             raise CassetteFormatError(f"{path}: cannot read cassette: {exc}") from None
         try:
             document = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             hint = _VCRPY_HINT if "interactions:" in text else ""
             raise CassetteFormatError(
-                f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "  # type: ignore[attr-defined]
+                f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
                 f"expected an lg-testkit cassette{hint}"
             ) from None
+        except (ValueError, RecursionError) as exc:  # e.g. a 5000-digit number, nesting too deep
+            raise CassetteFormatError(f"{path}: cannot read cassette JSON: {exc}") from None
         return _Reader(path).cassette(document)
 
     def to_dict(self) -> dict[str, Any]:
@@ -286,6 +296,8 @@ class Cassette:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("Cassette.save() needs a path: this cassette was never loaded or saved")
+        if self.redaction is not None:
+            self.redaction.enforce(self, str(target))  # raises SecretLeakError before any write
         target.parent.mkdir(parents=True, exist_ok=True)
         text = self.dumps()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -298,8 +310,21 @@ class Cassette:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _remove_stale_temp_files(target)
         self.path = target
         return target
+
+
+def _remove_stale_temp_files(target: Path) -> None:
+    """Delete temp files left by saves killed before their rename (SIGKILL, power loss).
+
+    Only old ones: a fresh temp file may belong to a save still running in another process.
+    """
+    now = time.time()
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to delete
+            if now - stale.stat().st_mtime > STALE_TEMP_SECONDS:
+                stale.unlink()
 
 
 def _layout(document: dict[str, Any]) -> str:
@@ -322,7 +347,13 @@ def _layout(document: dict[str, Any]) -> str:
             stream["items"] = [compact(item) for item in stream["items"]]
     text = json.dumps(shaped, indent=2, ensure_ascii=False)
     quoted = re.escape(json.dumps(marker)[1:-1])  # the marker as written inside a JSON string
-    return re.sub(f'"{quoted}(\\d+)"', lambda m: lines[int(m[1])], text) + "\n"
+    text = re.sub(f'"{quoted}(\\d+)"', lambda m: lines[int(m[1])], text) + "\n"
+    # Bytes that were not UTF-8 are kept as lone surrogates (surrogateescape); UTF-8 cannot
+    # hold those, so they are written as JSON escapes, which load back to the same characters.
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Reader:
@@ -336,13 +367,12 @@ class _Reader:
 
     def need(self, mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
         if not isinstance(mapping, dict):
-            raise self.fail(where, f"expected an object, found {type(mapping).__name__}")
+            raise self.fail(where, f"expected an object, found {_kind(type(mapping))}")
         if key not in mapping:
             raise self.fail(where, f"missing required field {key!r}")
         value = mapping[key]
         if not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            raise self.fail(f"{where}.{key}", f"expected {names}, found {type(value).__name__}")
+            raise self.fail(f"{where}.{key}", f"expected {_kind(kind)}, found {_kind(type(value))}")
         return value
 
     def cassette(self, document: Any) -> Cassette:
@@ -351,7 +381,7 @@ class _Reader:
             hint = _VCRPY_HINT if isinstance(document, dict) and "interactions" in document else ""
             raise self.fail("$", f"expected format {_FORMAT_NAME!r}, found {found!r}{hint}")
         version = document.get("version")
-        if version != FORMAT_VERSION:
+        if type(version) is not int or version != FORMAT_VERSION:
             if isinstance(version, int) and version > FORMAT_VERSION:
                 raise CassetteVersionError(
                     f"{self.path}: cassette format version {version} is newer than this lg-testkit "
@@ -366,36 +396,117 @@ class _Reader:
         interactions = [self.interaction(item, f"interactions[{i}]") for i, item in enumerate(raw)]
         return Cassette(interactions, meta if isinstance(meta, dict) else {}, self.path)
 
+    def optional(self, mapping: dict[str, Any], key: str, kind: Any, default: Any, where: str
+                 ) -> Any:
+        if key not in mapping:
+            return default
+        return self.need(mapping, key, kind, where)
+
+    def headers(self, mapping: dict[str, Any], where: str) -> dict[str, str]:
+        headers: dict[str, str] = self.optional(mapping, "headers", dict, {}, where)
+        for name, value in headers.items():
+            if not isinstance(value, str):
+                found = _kind(type(value))
+                raise self.fail(f"{where}.headers.{name}", f"expected a string, found {found}")
+            self.encodable(value, f"{where}.headers.{name}")
+        return headers
+
+    def encodable(self, text: str, where: str) -> None:
+        """Replay turns strings back into bytes: a lone surrogate escape other than one for a
+        byte that was not UTF-8 (U+DC80-U+DCFF) cannot be sent."""
+        try:
+            text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            reason = f"cannot be encoded as bytes ({exc.reason} at {exc.start})"
+            raise self.fail(where, reason) from None
+
     def interaction(self, raw: Any, where: str) -> Interaction:
         req = self.need(raw, "request", dict, where)
         res = self.need(raw, "response", dict, where)
+        at_req, at_res = f"{where}.request", f"{where}.response"
+        query = self.optional(req, "query", list, [], at_req)
+        for index, pair in enumerate(query):
+            if not (isinstance(pair, list) and len(pair) == 2
+                    and all(isinstance(part, str) for part in pair)):
+                message = "expected a [name, value] pair of strings"
+                raise self.fail(f"{at_req}.query[{index}]", message)
         request = RecordedRequest(
-            method=self.need(req, "method", str, f"{where}.request"),
-            path=self.need(req, "path", str, f"{where}.request"),
-            query=req.get("query", []),
-            headers=req.get("headers", {}),
+            method=self.need(req, "method", str, at_req),
+            path=self.need(req, "path", str, at_req),
+            query=query,
+            headers=self.headers(req, at_req),
             json=req.get("json"),
-            body=req.get("body"),
+            body=self.optional(req, "body", (str, type(None)), None, at_req),
         )
+        status = self.need(res, "status", int, at_res)
+        if isinstance(status, bool) or not 100 <= status <= 999:
+            raise self.fail(f"{at_res}.status", f"expected an HTTP status code, found {status!r}")
         response = RecordedResponse(
-            status=self.need(res, "status", int, f"{where}.response"),
-            headers=res.get("headers", {}),
+            status=status,
+            headers=self.headers(res, at_res),
             json=res.get("json"),
-            body=res.get("body"),
+            body=self.optional(res, "body", (str, type(None)), None, at_res),
         )
+        if response.body is not None:
+            self.encodable(response.body, f"{at_res}.body")
         if "stream" in res:
-            response.stream = self.stream(res["stream"], f"{where}.response.stream")
+            response.stream = self.stream(res["stream"], f"{at_res}.stream")
         return Interaction(request, response)
+
+    def seconds(self, value: Any, where: str) -> None:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            raise self.fail(where, f"expected a finite number of seconds, found {value!r}")
 
     def stream(self, raw: Any, where: str) -> RecordedStream:
         items = self.need(raw, "items", list, where)
+        newline = self.optional(raw, "newline", str, "\r\n", where)
+        if newline not in ("\r\n", "\n", "\r"):
+            expected = 'expected "\\r\\n", "\\n" or "\\r"'
+            raise self.fail(f"{where}.newline", f"{expected}, found {newline!r}")
         for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise self.fail(f"{where}.items[{index}]", "expected an object")
-        chunks = raw.get("chunks", [])
-        if not isinstance(chunks, list) or not all(
-            isinstance(c, list) and len(c) == 2 for c in chunks
-        ):
-            raise self.fail(f"{where}.chunks", "expected a list of [t, byte_count] pairs")
-        newline = raw.get("newline", "\r\n")
-        return RecordedStream(items, chunks, newline, bool(raw.get("cut_short", False)))
+            self.item(item, newline, f"{where}.items[{index}]")
+        chunks = self.optional(raw, "chunks", list, [], where)
+        for index, chunk in enumerate(chunks):
+            at = f"{where}.chunks[{index}]"
+            if not isinstance(chunk, list) or len(chunk) != 2:
+                raise self.fail(at, f"expected a [t, byte_count] pair, found {chunk!r}")
+            self.seconds(chunk[0], at)
+            if isinstance(chunk[1], bool) or not isinstance(chunk[1], int) or chunk[1] < 0:
+                raise self.fail(at, f"expected a byte count (an integer >= 0), found {chunk[1]!r}")
+        cut_short = self.optional(raw, "cut_short", bool, False, where)
+        return RecordedStream(items, chunks, newline, cut_short)
+
+    def item(self, item: Any, newline: str, where: str) -> None:
+        """Check what replay will read from one stream item, so replay cannot fail later."""
+        if not isinstance(item, dict):
+            raise self.fail(where, f"expected an object, found {_kind(type(item))}")
+        for key, kind in _ITEM_FIELDS.items():
+            if key in item and (isinstance(item[key], bool) and kind is not bool
+                                or not isinstance(item[key], kind)):
+                found = _kind(type(item[key]))
+                raise self.fail(f"{where}.{key}", f"expected {_kind(kind)}, found {found}")
+        if "data" in item and "text" in item:
+            message = "has both 'data' (JSON) and 'text' (data that is not JSON); keep one"
+            raise self.fail(where, message)
+        if "t" in item:
+            self.seconds(item["t"], f"{where}.t")
+        if not all(isinstance(comment, str) for comment in item.get("comments", [])):
+            raise self.fail(f"{where}.comments", "expected a list of strings")
+        self.encodable(_item_text(item, newline), where)
+
+
+_JSON_NAMES = {"str": "a string", "NoneType": "null", "dict": "an object", "list": "a list",
+               "int": "an integer", "float": "a number", "bool": "true/false"}
+
+
+def _kind(kind: type | tuple[type, ...]) -> str:
+    """JSON's names for Python types, as a cassette's author knows them."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_JSON_NAMES.get(k.__name__, k.__name__) for k in kinds)
+
+
+_ITEM_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "t": (int, float), "event": str, "text": str, "id": str, "retry": int,
+    "comment": str, "comments": list, "raw": str, "incomplete": bool,
+}

@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from lg_testkit import __version__
+from lg_testkit.diff import add_diff_command
 from lg_testkit.errors import LgTestkitError
+from lg_testkit.fakeserver.command import add_serve_command
+from lg_testkit.proxy import add_proxy_command
 from lg_testkit.session import use_cassette
+from lg_testkit.show import add_show_command
 
 SEED_INPUT = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
 
@@ -77,6 +81,18 @@ def _import_vcrpy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from lg_testkit import validate_command
+
+    return validate_command.run(args.paths, lenient=args.lenient)
+
+
+def _contract(args: argparse.Namespace) -> int:
+    from lg_testkit import contract
+
+    return contract.run_command(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lg-testkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"lg-testkit {__version__}")
@@ -86,12 +102,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo.add_argument("--cassette", help="where to write the demo cassette (default: a temp dir)")
     demo.set_defaults(run=_demo)
+    add_serve_command(commands)
+    add_proxy_command(commands)
+    add_show_command(commands)
+    add_diff_command(commands)
     convert = commands.add_parser(
         "import-vcrpy", help="convert a vcrpy cassette of LangGraph traffic to an lg-testkit one"
     )
     convert.add_argument("source", help="the vcrpy cassette (.yaml or .json)")
     convert.add_argument("dest", help="the lg-testkit cassette to write")
     convert.set_defaults(run=_import_vcrpy)
+    validate = commands.add_parser(
+        "validate",
+        help="check cassettes, folders of them or saved text/event-stream bodies against the "
+        "event schemas; exit 0 valid, 1 invalid, 2 unusable input",
+    )
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="cassette, folder or SSE body")
+    validate.add_argument(
+        "--lenient", action="store_true", help="report unknown event names as warnings"
+    )
+    validate.set_defaults(run=_validate)
+    contract = commands.add_parser(
+        "contract",
+        help="run an assistant of a live server in every stream mode (with subgraphs and a "
+        "resumable join), validate every event and print a table per mode",
+    )
+    contract.add_argument("url", help="the server, e.g. http://127.0.0.1:2024")
+    contract.add_argument("assistant", help="assistant id or graph name, e.g. agent")
+    contract.add_argument("--input", help="the run input as JSON (default: null)")
+    contract.add_argument(
+        "--modes", nargs="+", metavar="MODE", help="stream modes to check (default: all)"
+    )
+    contract.add_argument(
+        "--no-subgraphs", action="store_true", help="do not ask for subgraph events"
+    )
+    contract.add_argument(
+        "--lenient", action="store_true", help="report unknown event names as warnings"
+    )
+    contract.add_argument("--cassette", help="also save every exchange to this cassette")
+    contract.set_defaults(run=_contract)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

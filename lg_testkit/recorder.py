@@ -16,14 +16,14 @@ from urllib.parse import parse_qsl
 import httpx
 
 from lg_testkit.cassette import (
+    NOT_JSON,
     Interaction,
     RecordedRequest,
     RecordedResponse,
     RecordedStream,
-    NOT_JSON,
     parse_json,
 )
-from lg_testkit.redaction import redact_headers
+from lg_testkit.redaction import Redaction, redact_headers
 
 __all__ = [
     "AsyncRecordingTransport",
@@ -34,15 +34,16 @@ __all__ = [
 ]
 
 
-def record_request(request: httpx.Request) -> RecordedRequest:
+def record_request(request: httpx.Request, redaction: Redaction | None = None) -> RecordedRequest:
     """The cassette form of a request whose body has been read."""
+    headers = request.headers.multi_items()
     text = request.content.decode("utf-8", "surrogateescape")
     parsed = parse_json(text) if text else NOT_JSON
     return RecordedRequest(
         method=request.method,
         path=request.url.path,
         query=[[k, v] for k, v in parse_qsl(request.url.query.decode(), keep_blank_values=True)],
-        headers=redact_headers(request.headers.multi_items()),
+        headers=redaction.redact_headers(headers) if redaction else redact_headers(headers),
         json=None if parsed is NOT_JSON else parsed,
         body=text if parsed is NOT_JSON and text else None,
     )
@@ -56,12 +57,19 @@ class Capture:
 
     `on_finish`, when given, is called with the interaction once it is built (e.g. to validate
     a stream); an exception it raises reaches the code reading the response.
+    `redaction`, when given, masks its extra headers and collects masked credential values.
     """
 
-    def __init__(self, request: httpx.Request, on_finish: OnFinish | None = None) -> None:
+    def __init__(
+        self,
+        request: httpx.Request,
+        on_finish: OnFinish | None = None,
+        redaction: Redaction | None = None,
+    ) -> None:
         self.on_finish = on_finish
+        self.redaction = redaction
         self.started = time.perf_counter()
-        self.request = record_request(request)
+        self.request = record_request(request, redaction)
         self.chunks: list[tuple[float, bytes]] = []
         self.status = 0
         self.headers: dict[str, str] = {}
@@ -71,7 +79,9 @@ class Capture:
 
     def start_response(self, response: httpx.Response) -> None:
         self.status = response.status_code
-        self.headers = redact_headers(response.headers.multi_items())
+        headers = response.headers.multi_items()
+        redact = self.redaction.redact_headers if self.redaction else redact_headers
+        self.headers = redact(headers)
         self.is_stream = "text/event-stream" in self.headers.get("content-type", "")
         # The caller gets the bytes as sent; the cassette keeps them decoded.
         encoding = self.headers.pop("content-encoding", "identity")

@@ -8,6 +8,10 @@
 `CassetteSession` hands out transports to inject (`transport()`, `async_transport()`) or patches
 httpx's own transports (`patch(monkeypatch)`), which is how `langgraph_sdk.get_client(url=...)`
 built inside the code under test is recorded with no change to that code.
+
+Run streams are checked against the event schemas (lg_testkit.validation) when they are recorded
+and when first replayed: `validate="strict"` (default) raises SchemaViolationError, "lenient" only
+warns about unknown event names, "off" skips the check.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ import pytest
 
 from lg_testkit.cassette import Cassette, Interaction
 from lg_testkit.errors import CassetteNotFoundError
-from lg_testkit.matching import Playlist
+from lg_testkit.matching import MATCH_ON, Playlist
 from lg_testkit.recorder import (
     AsyncRecordingTransport,
     Capture,
@@ -33,9 +37,13 @@ from lg_testkit.recorder import (
     interactions_of,
     record_request,
 )
+from lg_testkit.redaction import Redaction
 from lg_testkit.replay import replay_response
+from lg_testkit.validation import enforce
 
 __all__ = ["CassetteSession", "RecordMode", "use_cassette"]
+
+_VALIDATE_LEVELS = ("strict", "lenient", "off")
 
 
 class RecordMode(str, enum.Enum):
@@ -54,13 +62,26 @@ class CassetteSession:
         record_mode: RecordMode | str = RecordMode.NONE,
         *,
         speed: float | None = None,
+        validate: str = "strict",
+        redaction: Redaction | None = None,
+        match_on: Iterable[str] = MATCH_ON,
+        ignore: Iterable[str] = (),
+        persist: bool = True,
     ) -> None:
         self.path = Path(path)
+        self.persist = persist  # False: contract mode, traffic is checked but never written
         self.record_mode = RecordMode(record_mode)
         self.speed = speed
+        if validate not in _VALIDATE_LEVELS:
+            raise ValueError(f"validate must be one of {_VALIDATE_LEVELS}, not {validate!r}")
+        self.validate = validate  # schema checks of run streams, on record and on replay
+        self._validated: set[int] = set()  # ids of interactions already checked
         existing = self.path.exists() and self.record_mode is not RecordMode.ALL
         self.cassette = Cassette.load(self.path) if existing else Cassette(path=self.path)
-        self.playlist = Playlist(list(self.cassette.interactions), str(self.path))
+        self.cassette.redaction = redaction  # masks configured fields, refuses secrets on save
+        self.playlist = Playlist(
+            list(self.cassette.interactions), str(self.path), ignore=ignore, match_on=match_on
+        )
         self.captures: list[Capture] = []
         self.may_record = self.record_mode in (RecordMode.ALL, RecordMode.NEW_EPISODES) or (
             self.record_mode is RecordMode.ONCE and not existing
@@ -75,6 +96,7 @@ class CassetteSession:
         recorded = record_request(request)
         interaction = self.playlist.take(recorded)
         if interaction is not None:
+            self._validate(interaction)
             return replay_response(interaction, speed=self.speed)
         if not self.may_record:
             raise self.playlist.unmatched(recorded, self._hint())
@@ -98,7 +120,7 @@ class CassetteSession:
         answer = self._recorded_answer(request)
         if answer is not None:
             return answer
-        return RecordingTransport(live, self.captures).handle_request(request)
+        return RecordingTransport(live, self.captures, self._validate).handle_request(request)
 
     async def handle_async(
         self, request: httpx.Request, live: httpx.AsyncBaseTransport
@@ -107,7 +129,25 @@ class CassetteSession:
         answer = self._recorded_answer(request)
         if answer is not None:
             return answer
-        return await AsyncRecordingTransport(live, self.captures).handle_async_request(request)
+        recording = AsyncRecordingTransport(live, self.captures, self._validate)
+        return await recording.handle_async_request(request)
+
+    def _validate(self, interaction: Interaction) -> None:
+        """Check a run stream once, when it is recorded or first replayed."""
+        if self.validate == "off" or id(interaction) in self._validated:
+            return
+        self._validated.add(id(interaction))
+        enforce(interaction, source=self._source(interaction), strict=self.validate == "strict")
+
+    def _source(self, interaction: Interaction) -> str:
+        """`path#N`, N the interaction's index in the cassette (as saved, for a new recording)."""
+        for number, known in enumerate(self.cassette.interactions):
+            if known is interaction:
+                return f"{self.path}#{number}"
+        kept = len(self.cassette.interactions) if self.record_mode is RecordMode.NEW_EPISODES else 0
+        finished = [capture.interaction for capture in self.captures]
+        number = next((n for n, i in enumerate(finished) if i is interaction), len(finished))
+        return f"{self.path}#{kept + number}"
 
     # -- wiring --------------------------------------------------------------------------------
 
@@ -147,7 +187,7 @@ class CassetteSession:
     def save(self) -> Path | None:
         """Write the cassette if anything was recorded; returns the path written."""
         recorded = self.recorded
-        if not recorded:
+        if not recorded or not self.persist:
             return None
         from lg_testkit import __version__
 
@@ -240,11 +280,13 @@ class _AsyncUnpatched(httpx.AsyncBaseTransport):
 def use_cassette(
     path: str | os.PathLike[str],
     record_mode: RecordMode | str = RecordMode.NONE,
-    *,
-    speed: float | None = None,
+    **options: Any,
 ) -> Iterator[CassetteSession]:
-    """Without pytest: record or replay every httpx request made inside the block."""
-    session = CassetteSession(path, record_mode, speed=speed)
+    """Without pytest: record or replay every httpx request made inside the block.
+
+    `options` are `CassetteSession`'s: speed, validate, redaction, match_on, ignore, persist.
+    """
+    session = CassetteSession(path, record_mode, **options)
     with pytest.MonkeyPatch.context() as monkeypatch:
         session.patch(monkeypatch)
         try:

@@ -13,6 +13,7 @@ The codec knows nothing about cassettes or HTTP.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,9 +42,11 @@ class SSEBlock:
 
     @property
     def is_event(self) -> bool:
-        """True when a consumer would dispatch this block (httpx-sse's rule: any field set)."""
+        """True when langgraph_sdk would dispatch this block: a non-empty event name, a data
+        line, an id line or a valid retry line in it (httpx-sse also dispatches blocks after
+        any id was ever seen; see tests/test_fuzz_sse.py)."""
         return self.complete and (
-            self.event is not None or self.data is not None
+            bool(self.event) or self.data is not None
             or self.id is not None or self.retry is not None
         )
 
@@ -143,8 +146,10 @@ class SSEParser:
             if "\0" not in value:
                 fields.id = value
         elif name == "retry":
-            if value.isascii() and value.isdigit():
-                fields.retry = int(value)
+            # langgraph_sdk's rule, int() of the bytes (" 5", "-1", "1_0" count; the spec only
+            # allows digits), so a block is dispatched exactly when the SDK dispatches it.
+            with contextlib.suppress(ValueError):
+                fields.retry = int(value.encode("utf-8", "surrogateescape"))
 
 
 def parse(chunks: Iterable[bytes]) -> Iterator[SSEBlock]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+# httpx imports httpcore lazily. pytester's in-process runs drop modules first imported inside
+# them, and a re-imported httpcore no longer matches httpx's exception map: import it up front.
+import httpcore  # noqa: F401
 import pytest
 
 from lg_testkit.devserver import DevServer
@@ -23,3 +26,7 @@ def dev_server() -> Iterator[DevServer]:
 def langgraph_url(dev_server: DevServer) -> str:
     """Base URL of the session's dev server."""
     return dev_server.url
+
+
+# The fake-server tests' session recording (a fixture defined with the scenarios it records).
+from fakeserver_scenarios import recording  # noqa: E402, F401

@@ -1,0 +1,107 @@
+"""`lg-testkit serve PATH...`: the fake server on a port, for UIs, services and curl."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from lg_testkit.fakeserver.faults import CHUNKINGS, Faults, check_chunking
+from lg_testkit.fakeserver.server import FakeServer
+
+__all__ = ["add_serve_command"]
+
+
+def add_serve_command(commands: Any) -> None:
+    """Register `serve` on the CLI's subparsers."""
+    serve = commands.add_parser(
+        "serve",
+        help="serve cassettes as a fake LangGraph server over HTTP",
+        description="Replay cassettes as a LangGraph server: same answers, byte for byte, "
+        "every time, to any client (Python or JS SDK, curl, a browser UI).",
+    )
+    serve.add_argument("paths", nargs="+", metavar="PATH", help="a cassette, or a folder of them")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=2024, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="pace streams at the recorded timing divided by X (default: no delays)",
+    )
+    serve.add_argument(
+        "--chunking",
+        type=_chunking,
+        default="recorded",
+        help=f"how stream bytes are split: {', '.join(CHUNKINGS)} (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--drop-after", type=int, metavar="N", help="drop run streams after N events"
+    )
+    serve.add_argument(
+        "--stall",
+        metavar="N:SECONDS",
+        type=_stall,
+        help="pause SECONDS after event N of run streams",
+    )
+    serve.add_argument(
+        "--heartbeat", type=float, metavar="SECONDS", help="send `: heartbeat` in longer gaps"
+    )
+    serve.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="JSON_PATH",
+        help="request body path to leave out of matching, e.g. config.configurable.user_id "
+        "(repeatable)",
+    )
+    serve.set_defaults(run=_serve)
+
+
+def _chunking(value: str) -> str:
+    try:
+        return check_chunking(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _stall(value: str) -> tuple[int, float]:
+    events, _, seconds = value.partition(":")
+    try:
+        return int(events), float(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N:SECONDS, e.g. 3:2.5; got {value!r}") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    server = FakeServer.from_path(
+        *args.paths,
+        chunking=args.chunking,
+        speed=args.speed,
+        faults=Faults(drop_after=args.drop_after, stall=args.stall, heartbeat=args.heartbeat),
+        ignore=args.ignore,
+    )
+    count = sum(len(c.interactions) for c in server.cassettes)
+
+    def ready(url: str) -> None:
+        print(
+            f"lg-testkit: serving {len(server.cassettes)} cassette(s), {count} interactions, "
+            f"at {url}",
+            flush=True,
+        )
+        print(url, flush=True)
+
+    try:
+        server.run(args.host, args.port, ready=ready)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(
+            f"lg-testkit: error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return 2
+    return 0

@@ -1,0 +1,156 @@
+"""`FakeServer`: cassettes served as a LangGraph server, in-process or over loopback HTTP.
+
+    server = FakeServer.from_path("cassettes/")          # a cassette, or a folder of them
+    client = server.async_client()                       # langgraph_sdk, wired in-process
+    with server.serve() as url:                          # uvicorn on a free loopback port
+        ...  # any client: the JS SDK, curl, a browser UI
+
+Every response is the recording's (status, headers, body bytes), streamed in the chosen
+chunking, with ids bound per replayed thread (conversations.py explains which answer each
+request gets). A request nothing answers gets HTTP 404 naming the closest recordings; they are
+kept in `unmatched`, and `check()` raises them as one `UnmatchedRequestError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lg_testkit.cassette import Cassette
+from lg_testkit.errors import CassetteNotFoundError, UnmatchedRequestError
+from lg_testkit.fakeserver.app import FakeServerApp
+from lg_testkit.fakeserver.conversations import Conversations, Unmatched
+from lg_testkit.fakeserver.faults import Faults
+from lg_testkit.fakeserver.playback import ConnectionDropped
+from lg_testkit.fakeserver.transport import StreamingASGITransport, SyncStreamingASGITransport
+from lg_testkit.serving import listen, serve_in_thread, url_of, uvicorn_server
+
+__all__ = ["FakeServer", "cassette_files"]
+
+BASE_URL = "http://lg-testkit.fake"
+
+
+def cassette_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The cassette files named: files as given, folders as their `*.json` files, sorted."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CassetteNotFoundError(f"{path}: no such cassette or folder")
+    return files
+
+
+class FakeServer:
+    """Cassettes answering as a LangGraph server would, the same way every time."""
+
+    def __init__(
+        self,
+        cassettes: Iterable[Cassette],
+        *,
+        chunking: str = "recorded",
+        speed: float | None = None,
+        faults: Faults | None = None,
+        ignore: Iterable[str] = (),
+        strict: bool = False,
+    ) -> None:
+        self.cassettes = list(cassettes)
+        self.strict = strict
+        info = next((c.meta.get("server") for c in self.cassettes if c.meta.get("server")), None)
+        self.app = FakeServerApp(
+            Conversations(self.cassettes, ignore),
+            chunking=chunking,
+            speed=speed,
+            faults=faults,
+            server_info=info,
+        )
+
+    @classmethod
+    def from_path(cls, *paths: str | os.PathLike[str], **options: Any) -> FakeServer:
+        """Serve a cassette, or every `*.json` cassette under a folder (several paths allowed)."""
+        files = cassette_files(paths)
+        if not files:
+            raise CassetteNotFoundError(f"no cassettes under {', '.join(map(str, paths))}")
+        return cls([Cassette.load(file) for file in files], **options)
+
+    @property
+    def unmatched(self) -> list[Unmatched]:
+        return self.app.unmatched
+
+    def reset(self) -> None:
+        """Start over: every recording replays from its beginning, as on a fresh server."""
+        self.app.reset()
+
+    def check(self) -> None:
+        """Raise `UnmatchedRequestError` if any request went unanswered."""
+        if self.unmatched:
+            texts = [answer.text for answer in self.unmatched]
+            count = len(texts)
+            raise UnmatchedRequestError(
+                f"{count} request{'s' if count > 1 else ''} to the fake server had no recorded "
+                "answer:\n" + "\n\n".join(texts)
+            )
+
+    # -- in-process ----------------------------------------------------------------------------
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An async httpx transport that streams this server's answers in-process."""
+        return StreamingASGITransport(self.app, strict=self.strict)
+
+    def sync_transport(self) -> httpx.BaseTransport:
+        return SyncStreamingASGITransport(self.app, strict=self.strict)
+
+    def async_client(self, **options: Any) -> Any:
+        """A `langgraph_sdk` async client talking to this server in-process."""
+        from langgraph_sdk.client import LangGraphClient
+
+        http = httpx.AsyncClient(base_url=BASE_URL, transport=self.transport(), timeout=None)
+        return LangGraphClient(http, **options)
+
+    def sync_client(self, **options: Any) -> Any:
+        """A `langgraph_sdk` sync client talking to this server in-process."""
+        from langgraph_sdk.client import SyncLangGraphClient
+
+        http = httpx.Client(base_url=BASE_URL, transport=self.sync_transport(), timeout=None)
+        return SyncLangGraphClient(http, **options)
+
+    # -- over HTTP -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Run uvicorn in a thread on `host:port` (0: a free port); yields the base URL."""
+        _quiet_drops()
+        with serve_in_thread(self.app, host, port) as url:
+            yield url
+
+    def run(self, host: str = "127.0.0.1", port: int = 2024, ready: Any = None) -> None:
+        """Serve in the foreground until interrupted; `ready(url)` is called once listening."""
+        _quiet_drops()
+        sock = listen(host, port)
+        if ready is not None:
+            ready(url_of(sock))
+        try:
+            uvicorn_server(self.app).run(sockets=[sock])
+        finally:
+            sock.close()
+
+
+class _DropFilter(logging.Filter):
+    """A `drop_after` fault is on purpose: keep uvicorn from logging it as an app error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+def _quiet_drops() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DropFilter) for f in logger.filters):
+        logger.addFilter(_DropFilter())

@@ -1,0 +1,204 @@
+"""Run streams by meaning: volatile ids and times replaced, token chunks folded into messages.
+
+Two recordings of the same scenario differ in run, thread, message and checkpoint ids, in
+timestamps, in the server's port and in how the model's text was split into tokens. After
+
+    normalize_events(events)    # events: dicts with "event", "data" (and "id", "t", ...)
+
+they differ only where the behaviour differs, so they can be compared (`lg-testkit diff`) or
+snapshotted. What changes:
+
+- Each UUID (or 32-digit hex id, as interrupts have), with a `run-`/`run--`/`lc_run--` prefix
+  or a `-N` suffix, becomes `<id:N>`, N
+  counted in order of first appearance, so one id keeps one placeholder across the events
+  (`lc_run--X` and `lc_run--X-0` name the same message and get the same N). Ids inside longer
+  strings (`agent:<id:3>`, paths, event names `updates|sub:<id:2>`) are replaced in place.
+- ISO-8601 timestamps in strings, and numbers under time keys (`created_at`, `timestamp`, ...),
+  become `<time>`; loopback URLs lose their port (`http://127.0.0.1:<port>`).
+- SSE ids (`1795494211452-0`, `7`) become `<sse-id>`; `t`, `raw` and comment blocks go.
+- Token chunks are folded: the `messages` (messages-tuple) chunks of one message become one event
+  at the place of its first chunk, with the text, tool-call chunks and usage of all of them;
+  only the last `messages/partial` of a message is kept; `events`-mode `on_chat_model_stream`
+  records of one model run fold the same way.
+
+`Normalizer` keeps the id numbering across calls, for several streams of one cassette.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["Normalizer", "fold_tokens", "normalize_events", "normalize_value"]
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_HEX32 = r"(?<![0-9a-fA-F])[0-9a-f]{32}(?![0-9a-fA-F])"  # interrupt ids, dashless UUIDs
+_ID = re.compile(rf"(?:lc_run--|run--|run-)?({_UUID}|{_HEX32})(?:-\d+(?![\w-]))?")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
+_LOOPBACK = re.compile(r"(://(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])):\d+")
+_TIME_KEYS = frozenset(
+    {"created_at", "updated_at", "timestamp", "ts", "start_time", "end_time", "time"}
+)
+SSE_ID = "<sse-id>"
+TIME = "<time>"
+_PLACEHOLDER = re.compile(r"<id:\d+>")
+
+
+class Normalizer:
+    """Replaces volatile values by placeholders, numbering ids consistently across calls."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+
+    def text(self, text: str) -> str:
+        if len(text) >= 19:  # the shortest timestamp; ids are longer
+            text = _ID.sub(self._id, text)
+            text = _TIME.sub(TIME, text)
+        if "://" in text:
+            text = _LOOPBACK.sub(r"\1:<port>", text)
+        return text
+
+    def _id(self, match: re.Match[str]) -> str:
+        core = match.group(1).lower()
+        if core not in self.ids:
+            self.ids[core] = f"<id:{len(self.ids) + 1}>"
+        return self.ids[core]
+
+    def value(self, value: Any, key: str | None = None) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if key in _TIME_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return TIME
+        return value
+
+    def event(self, item: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"event": self.text(str(item.get("event", "message")))}
+        if "data" in item:
+            out["data"] = self.value(item["data"])
+        elif "text" in item:
+            out["text"] = self.text(str(item["text"]))
+        if "id" in item:
+            out["id"] = SSE_ID
+        return out
+
+    def events(
+        self, events: Iterable[dict[str, Any]], *, fold: bool = True
+    ) -> list[dict[str, Any]]:
+        """Events only (comments and unterminated leftovers dropped), folded, then normalised."""
+        kept = [e for e in events if ("event" in e or "data" in e or "text" in e)]
+        kept = [e for e in kept if not e.get("incomplete")]
+        return [self.event(e) for e in (fold_tokens(kept) if fold else kept)]
+
+
+def normalize_events(
+    events: Iterable[dict[str, Any]], *, fold: bool = True, normalizer: Normalizer | None = None
+) -> list[dict[str, Any]]:
+    """The events of a stream by meaning (see the module doc); the input is left unchanged."""
+    return (normalizer or Normalizer()).events(events, fold=fold)
+
+
+def normalize_value(value: Any, normalizer: Normalizer | None = None) -> Any:
+    """Any JSON value with ids, times and loopback ports replaced by placeholders."""
+    return (normalizer or Normalizer()).value(value)
+
+
+def anonymous(value: Any) -> Any:
+    """A normalised value with every `<id:N>` turned into `<id>`: compares ids by role only."""
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub("<id>", value)
+    if isinstance(value, dict):
+        return {anonymous(k): anonymous(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [anonymous(v) for v in value]
+    return value
+
+
+# -- folding token chunks ----------------------------------------------------------------------
+
+
+def fold_tokens(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One event per streamed message instead of one per token (see the module doc)."""
+    out: list[dict[str, Any]] = []
+    open_chunks: dict[tuple[str, str], dict[str, Any]] = {}
+    last_partial: dict[tuple[str, str], int] = {}
+    for event in events:
+        name = str(event.get("event", ""))
+        mode = name.split("|", 1)[0]
+        data = event.get("data")
+        key = _chunk_key(mode, name, data)
+        if key is not None and key in open_chunks:
+            _merge_into(open_chunks[key], mode, data)
+            continue
+        if key is not None:
+            event = copy.deepcopy(event)
+            open_chunks[key] = event
+        if mode == "messages/partial" and isinstance(data, list):
+            partial_key = (name, ",".join(str(m.get("id")) for m in data if isinstance(m, dict)))
+            if partial_key in last_partial:
+                out[last_partial[partial_key]] = {}  # superseded by this one
+            last_partial[partial_key] = len(out)
+        out.append(event)
+    return [event for event in out if event]
+
+
+def _chunk_key(mode: str, name: str, data: Any) -> tuple[str, str] | None:
+    if mode == "messages" and isinstance(data, list) and data and isinstance(data[0], dict):
+        message = data[0]
+        if str(message.get("type", "")).endswith("Chunk") and message.get("id"):
+            return name, str(message["id"])
+    if mode == "events" and isinstance(data, dict) and data.get("event") == "on_chat_model_stream":
+        return name, str(data.get("run_id"))
+    return None
+
+
+def _merge_into(folded: dict[str, Any], mode: str, data: Any) -> None:
+    if mode == "messages":
+        _merge_chunk(folded["data"][0], data[0])
+    else:
+        target = folded["data"].setdefault("data", {})
+        chunk = (data.get("data") or {}).get("chunk")
+        if isinstance(target.get("chunk"), dict) and isinstance(chunk, dict):
+            _merge_chunk(target["chunk"], chunk)
+
+
+def _merge_chunk(folded: dict[str, Any], chunk: dict[str, Any]) -> None:
+    """Add one token chunk to the message folded so far (LangChain's chunk addition, roughly)."""
+    for field, value in chunk.items():
+        current = folded.get(field)
+        if field == "content":
+            folded[field] = _add_content(current, value)
+        elif field == "tool_call_chunks" and isinstance(value, list):
+            folded[field] = _add_tool_call_chunks(current or [], value)
+        elif field in ("tool_calls", "invalid_tool_calls") and isinstance(value, list):
+            folded[field] = value or current
+        elif value not in (None, "", [], {}) or field not in folded:
+            folded[field] = value
+
+
+def _add_content(current: Any, value: Any) -> Any:
+    if isinstance(current, str) and isinstance(value, str):
+        return current + value
+    if isinstance(current, list) and isinstance(value, list):
+        return current + value
+    return value if current in (None, "", []) else current
+
+
+def _add_tool_call_chunks(current: list[Any], chunks: list[Any]) -> list[Any]:
+    merged = [dict(c) for c in current]
+    for chunk in chunks:
+        same = next((c for c in merged if c.get("index") == chunk.get("index")), None)
+        if same is None:
+            merged.append(dict(chunk))
+            continue
+        for field, value in chunk.items():
+            if field == "args" and isinstance(value, str):
+                same["args"] = (same.get("args") or "") + value
+            elif value is not None and not same.get(field):
+                same[field] = value
+    return merged

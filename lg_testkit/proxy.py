@@ -1,0 +1,423 @@
+"""`lg-testkit proxy`: a recording reverse proxy, for clients that cannot load a Python patch.
+
+    lg-testkit proxy --target http://127.0.0.1:2024 --cassette cassettes/ui.json --port 2025
+
+Point a JS/TS front end, curl or a program in any language at the proxy: every request goes to
+the target, every response comes back chunk by chunk as it arrives (heartbeats included, nothing
+buffered), and every exchange is recorded into an event-level cassette (the same recorder as the
+pytest plugin: `lg_testkit.recorder.Capture`).
+
+Crash safety. The cassette is rewritten atomically (temp file, fsync, rename) after each finished
+interaction, and every `flush_interval` seconds while a stream is in flight, with the in-flight
+streams included up to their last chunk and marked `cut_short`. So Ctrl-C, a crash or `kill -9`
+leaves a complete, loadable cassette: everything that finished, plus open streams as far as the
+last flush got. The cost is one rewrite of the file per interval while streams are open.
+
+Redaction as everywhere (lg_testkit.redaction): credential headers masked, configured headers
+and JSON paths masked, and a cassette containing a secret value is not written: the error says
+where the secret was, and the interaction holding it is left out of the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from lg_testkit.cassette import Cassette, Interaction, RecordedResponse, RecordedStream
+from lg_testkit.errors import CassetteError, SecretLeakError
+from lg_testkit.progress import Progress
+from lg_testkit.recorder import Capture
+from lg_testkit.redaction import Redaction
+from lg_testkit.serving import listen, url_of, uvicorn_server
+
+__all__ = ["RecordingProxy", "add_proxy_command"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection and are not forwarded.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+    }
+)
+
+
+class RecordingProxy:
+    """An ASGI app forwarding to `target` and recording into `cassette_path`.
+
+    `append=True` keeps the interactions already in the file. `flush_interval` (seconds) is how
+    often open streams are written while they run; 0 writes only finished interactions.
+    `log` receives one line per finished interaction (None: silent).
+    """
+
+    def __init__(
+        self,
+        target: str,
+        cassette_path: str | Path,
+        *,
+        redaction: Redaction | None = None,
+        append: bool = False,
+        flush_interval: float = 0.5,
+        log: TextIO | None = None,
+    ) -> None:
+        self.target = target.rstrip("/")
+        self.path = Path(cassette_path)
+        self.redaction = redaction or Redaction()
+        self.flush_interval = flush_interval
+        self.log = log
+        self.kept = Cassette.load(self.path).interactions if append and self.path.exists() else []
+        self.captures: list[Capture] = []  # in request order
+        self.left_out: set[int] = set()  # ids of captures refused by the secret scan
+        self.leaks: list[str] = []
+        self.meta: dict[str, Any] = {}
+        self.progress = Progress(None, "proxy", log) if log is not None else None
+        self._client: httpx.AsyncClient | None = None
+        self._lock = asyncio.Lock()
+        self._dirty = False
+        self._flusher: asyncio.Task[None] | None = None
+
+    # -- ASGI ----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._forward(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0))
+        self._client.headers.clear()  # forward the caller's headers only, not httpx's defaults
+        from lg_testkit import __version__
+
+        self.meta = {
+            "lg_testkit": __version__,
+            "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "recorded_by": "lg-testkit proxy",
+            "server": await self._server_info(),
+        }
+        if self.flush_interval > 0:
+            self._flusher = asyncio.create_task(self._flush_open_streams())
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.save()
+        if self._client is not None:
+            await self._client.aclose()
+        if self.progress is not None:
+            self.progress.clear()
+
+    async def _server_info(self) -> Any:
+        assert self._client is not None
+        try:
+            response = await self._client.get(f"{self.target}/info", timeout=3.0)
+            return response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    # -- one exchange --------------------------------------------------------------------------
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._client is None:  # served without lifespan events
+            await self.start()
+        assert self._client is not None
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        url = self.target + scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode("latin-1")
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope["headers"]
+            if k.decode("latin-1").lower() not in _HOP_BY_HOP
+        ]
+        request = self._client.build_request(
+            scope["method"], url, headers=headers, content=bytes(body)
+        )
+        capture = Capture(request, redaction=self.redaction)
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            await _plain(send, 502, f"lg-testkit proxy: cannot reach {self.target}: {exc}\n")
+            return
+        self.captures.append(capture)
+        capture.start_response(response)
+        cut_short = True
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [
+                        (k, v)
+                        for k, v in response.headers.raw
+                        if k.lower().decode() not in _HOP_BY_HOP
+                    ],
+                }
+            )
+            cut_short = not await _pump(response, capture, receive, send, self._touch)
+        except OSError:  # the client went away while we wrote
+            pass
+        finally:
+            await response.aclose()
+            capture.finish(cut_short=cut_short)
+            self._report(capture)
+            await self.save()
+
+    def _touch(self) -> None:
+        self._dirty = True
+        if self.progress is not None:
+            live = [c for c in self.captures if c.interaction is None]
+            self.progress.status(
+                f"recording to {self.path}: {len(self.captures)} requests, {len(live)} open, "
+                f"{sum(len(c.chunks) for c in live)} chunks in flight"
+            )
+
+    def _report(self, capture: Capture) -> None:
+        if self.log is None or capture.interaction is None:
+            return
+        interaction = capture.interaction
+        stream = interaction.response.stream
+        what = (
+            f"{len(stream.events)} events"
+            if stream
+            else f"{sum(len(c) for _, c in capture.chunks)} bytes"
+        )
+        cut = ", cut short" if stream and stream.cut_short else ""
+        seconds = capture.chunks[-1][0] if capture.chunks else 0.0
+        assert self.progress is not None
+        self.progress.clear()
+        print(
+            f"#{self.captures.index(capture)} {interaction.request.label} -> "
+            f"{interaction.response.status}, {what}{cut}, {seconds:.2f} s",
+            file=self.log,
+            flush=True,
+        )
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def _flush_open_streams(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            if self._dirty and any(c.interaction is None and c.is_stream for c in self.captures):
+                await self.save()
+
+    def snapshot(self, *, open_streams: bool = True) -> Cassette:
+        """The cassette as of now: finished interactions, and open streams as far as they got."""
+        interactions: list[Interaction] = list(self.kept)
+        for capture in self.captures:
+            if id(capture) in self.left_out:
+                continue
+            if capture.interaction is not None:
+                interactions.append(capture.interaction)
+            elif capture.is_stream and open_streams:
+                stream = RecordedStream.from_chunks(list(capture.chunks), cut_short=True)
+                response = RecordedResponse(capture.status, dict(capture.headers), stream=stream)
+                interactions.append(Interaction(capture.request, response))
+        return Cassette(interactions, dict(self.meta), self.path, redaction=self.redaction)
+
+    async def save(self) -> None:
+        """Write the cassette atomically; an interaction holding a secret is left out."""
+        async with self._lock:
+            self._dirty = False
+            cassette = self.snapshot()
+            if not cassette.interactions:
+                return
+            try:
+                await asyncio.to_thread(cassette.save, self.path)
+            except SecretLeakError as exc:
+                self._leave_out_leaks(str(exc))
+                # An open stream holding the secret waits until it finishes to be left out.
+                try:
+                    await asyncio.to_thread(self.snapshot(open_streams=False).save, self.path)
+                except SecretLeakError as again:  # in interactions kept from the file (--append)
+                    if self.log is not None and str(again) not in self.leaks:
+                        print(f"lg-testkit proxy: error: {again}", file=self.log, flush=True)
+                    self.leaks.append(str(again))
+
+    def _leave_out_leaks(self, message: str) -> None:
+        finished = [
+            c for c in self.captures if c.interaction is not None and id(c) not in self.left_out
+        ]
+        leaking = []
+        for capture in finished:
+            assert capture.interaction is not None
+            try:
+                self.redaction.scan(Cassette([capture.interaction]))
+            except SecretLeakError:
+                self.left_out.add(id(capture))
+                leaking.append(
+                    f"#{self.captures.index(capture)} {capture.interaction.request.label}"
+                )
+        if leaking:
+            self.leaks.append(message)
+            if self.log is not None:
+                print(
+                    f"lg-testkit proxy: error: {message}\nLeft out of {self.path}: "
+                    f"{', '.join(leaking)}",
+                    file=self.log,
+                    flush=True,
+                )
+
+
+async def _pump(
+    response: httpx.Response,
+    capture: Capture,
+    receive: Receive,
+    send: Send,
+    touch: Callable[[], None],
+) -> bool:
+    """Pass the body through chunk by chunk; False if the client disconnected first."""
+
+    async def forward() -> None:
+        async for chunk in response.aiter_raw():
+            capture.chunk(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            touch()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    pump = asyncio.create_task(forward())
+    watch = asyncio.create_task(disconnected())
+    try:
+        done, _ = await asyncio.wait({pump, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (pump, watch):
+            task.cancel()
+        await asyncio.gather(pump, watch, return_exceptions=True)
+    if pump in done:
+        pump.result()  # re-raise an upstream or send error
+        return True
+    return False
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def add_proxy_command(commands: Any) -> None:
+    """Register `proxy` on the CLI's subparsers."""
+    proxy = commands.add_parser(
+        "proxy",
+        help="a reverse proxy to a LangGraph server that records every exchange into a cassette",
+        description="Forward every request to --target, stream responses through as they arrive, "
+        "and record them into an event-level cassette, rewritten atomically after each "
+        "exchange (and while streams are open), so Ctrl-C or kill -9 leaves a usable file.",
+    )
+    proxy.add_argument("--target", required=True, help="the server, e.g. http://127.0.0.1:2024")
+    proxy.add_argument("--cassette", required=True, help="the cassette to write")
+    proxy.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
+    proxy.add_argument(
+        "--port", type=int, default=2025, help="0 picks a free one (default: %(default)s)"
+    )
+    proxy.add_argument(
+        "--append", action="store_true", help="keep the interactions already in the file"
+    )
+    proxy.add_argument(
+        "--flush-interval",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="write open streams this often (default: %(default)s; 0: only finished exchanges)",
+    )
+    proxy.add_argument(
+        "--redact-header", action="append", default=[], metavar="NAME", help="also mask this header"
+    )
+    proxy.add_argument(
+        "--redact-json",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="mask this JSON field in bodies and stream events, e.g. request:config.configurable."
+        "token (request:/response: limits the side; * matches any key, ** any depth)",
+    )
+    proxy.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="VALUE",
+        help="never write this value (env:NAME reads the variable NAME); repeatable",
+    )
+    proxy.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    redaction = Redaction(args.redact_header, args.redact_json, args.secret)
+    try:
+        app = RecordingProxy(
+            args.target,
+            args.cassette,
+            redaction=redaction,
+            append=args.append,
+            flush_interval=args.flush_interval,
+            log=sys.stderr,
+        )
+    except CassetteError as exc:
+        print(f"lg-testkit: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"lg-testkit: error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return 2
+    print(f"lg-testkit: proxy {url_of(sock)} -> {app.target}, recording to {app.path}", flush=True)
+    try:
+        uvicorn_server(app, lifespan="on").run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 1 if app.leaks else 0
