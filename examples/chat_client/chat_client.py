@@ -23,6 +23,7 @@ class Reply:
     tool_calls: list[str] = field(default_factory=list)
     question: Any = None  # set when the graph interrupted to ask something
     error: str | None = None
+    events: list[tuple[str, Any]] = field(default_factory=list)  # everything the stream sent
 
 
 class ChatClient:
@@ -46,6 +47,7 @@ class ChatClient:
         async for part in self.client.runs.stream(
             thread_id, assistant, stream_mode=STREAM_MODES, **run
         ):
+            reply.events.append((part.event, part.data))
             if part.event == "messages":
                 chunk, _metadata = part.data
                 if chunk.get("type") != "AIMessageChunk":

@@ -40,3 +40,10 @@ async def test_a_failed_run_is_reported_not_raised(chat: ChatClient) -> None:
     assert reply.error == "ValueError: boom"
     assert isinstance(chat.out, io.StringIO)
     assert "[run failed: ValueError: boom]" in chat.out.getvalue()
+
+
+async def test_the_whole_stream_matches_its_snapshot(chat: ChatClient, lg_snapshot) -> None:
+    """Ids and token boundaries may churn on re-recording; what the user sees may not."""
+    thread = await chat.new_thread()
+    reply = await chat.send(thread, "agent", "whats the weather in la")
+    assert reply.events == lg_snapshot
