@@ -10,7 +10,8 @@
     run.save("cassettes/edge/tool_error.json")  # or run.cassette(), run.interactions()
 
 Each step emits only the events of the stream modes the run asked for, shaped as langgraph-api
-0.16 sends them, after the `metadata` event every run starts with. Ids derive from `seed`, so the
+0.16 sends them, after the `metadata` event every run starts with; `cassette()` checks the
+stream against the event schemas, so a script cannot describe what no server would send. Ids derive from `seed`, so the
 same script always gives the same bytes. The result is an ordinary cassette: a `POST /threads`
 answer and the run's stream, replayed by `use_cassette`, the marker or the fake server.
 """
@@ -30,6 +31,7 @@ from lg_testkit.cassette import (
     RecordedResponse,
     RecordedStream,
 )
+from lg_testkit.validation import enforce
 
 __all__ = ["ScriptedRun"]
 
@@ -159,7 +161,10 @@ class ScriptedRun:
         return [create, run]
 
     def cassette(self) -> Cassette:
-        return Cassette(self.interactions(), {"scripted": {"seed": self.seed}})
+        """The cassette, its stream checked against the event schemas like a recording."""
+        interactions = self.interactions()
+        enforce(interactions[-1], source=f"scripted run (seed {self.seed!r})")
+        return Cassette(interactions, {"scripted": {"seed": self.seed}})
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         return self.cassette().save(path)
