@@ -39,10 +39,20 @@ BODY = {"assistant_id": "agent", "input": {}, "stream_mode": ["messages-tuple"]}
 
 def token_stream(events: int) -> RecordedStream:
     """A messages-tuple stream shaped like the demo agent's tokens, one chunk per event."""
-    metadata = {"langgraph_node": "agent", "langgraph_step": 1, "thread_id": "t", "ls_provider": "fake"}
+    metadata = {
+        "langgraph_node": "agent",
+        "langgraph_step": 1,
+        "thread_id": "t",
+        "ls_provider": "fake",
+    }
     chunks = [b'event: metadata\r\ndata: {"run_id":"r","attempt":1}\r\n\r\n']
     for i in range(events - 1):
-        token = {"content": f"tok{i} ", "type": "AIMessageChunk", "id": "lc_run--1", "tool_call_chunks": []}
+        token = {
+            "content": f"tok{i} ",
+            "type": "AIMessageChunk",
+            "id": "lc_run--1",
+            "tool_call_chunks": [],
+        }
         data = dumps_compact([token, metadata])
         chunks.append(f"event: messages\r\ndata: {data}\r\n\r\n".encode())
     return RecordedStream.from_chunks((0.0, chunk) for chunk in chunks)
@@ -87,7 +97,11 @@ async def replay_vs_floor() -> dict[str, float]:
             floor_times.append(floor)
             replay_times.append(replay)
     floor_s, replay_s = statistics.median(floor_times), statistics.median(replay_times)
-    return {"floor_eps": EVENTS / floor_s, "replay_eps": EVENTS / replay_s, "ratio": replay_s / floor_s}
+    return {
+        "floor_eps": EVENTS / floor_s,
+        "replay_eps": EVENTS / replay_s,
+        "ratio": replay_s / floor_s,
+    }
 
 
 def serve_loopback() -> tuple[str, uvicorn.Server]:
@@ -143,7 +157,9 @@ def main() -> None:
     print("| path | events/s | ratio to floor |")
     print("|---|---:|---:|")
     print(f"| floor: bare httpx.MockTransport | {replay['floor_eps']:,.0f} | 1.00 |")
-    print(f"| lg-testkit AsyncReplayTransport | {replay['replay_eps']:,.0f} | {replay['ratio']:.2f} |")
+    print(
+        f"| lg-testkit AsyncReplayTransport | {replay['replay_eps']:,.0f} | {replay['ratio']:.2f} |"
+    )
     print("\n## Recorder first-event latency (loopback uvicorn, median of 41)\n")
     print("| path | first event (ms) |")
     print("|---|---:|")

@@ -3,11 +3,11 @@
 A cassette holds interactions (vcrpy's word) in request order. A `text/event-stream` response is
 stored as a list of stream items, one JSON line each:
 
-    {"t": 0.051, "event": "values", "data": {...}}            an event (`id` when the server sent one)
+    {"t": 0.051, "event": "values", "data": {...}}            an event (`id` when one was sent)
     {"t": 5.002, "comment": " heartbeat"}                      a comment-only block
     {"t": 0.051, "event": "x", "text": "not json"}             data that is not JSON
     {..., "raw": "event: values\\ndata: ...\\n\\n"}            exact text, only where the canonical
-                                                               encoding would differ from the bytes sent
+                                                               encoding differs from the bytes
 
 `t` is seconds from the request being sent to the arrival of the item's last byte. `chunks` keeps
 the network chunking as `[t, byte_count]` pairs, so replay can reproduce boundaries and timing.
@@ -47,7 +47,9 @@ __all__ = [
 FORMAT_VERSION = 1
 STALE_TEMP_SECONDS = 600.0  # a save's temp file older than this was left by a killed process
 _FORMAT_NAME = "lg-testkit-cassette"
-_VCRPY_HINT = "; this looks like a vcrpy cassette: convert it with `lg-testkit import-vcrpy SRC DEST`"
+_VCRPY_HINT = (
+    "; this looks like a vcrpy cassette: convert it with `lg-testkit import-vcrpy SRC DEST`"
+)
 NOT_JSON = object()
 
 
@@ -217,7 +219,9 @@ class RecordedResponse:
         parsed = parse_json(text) if text else NOT_JSON
         if parsed is NOT_JSON:
             return cls(status, headers, body=text)
-        return cls(status, headers, json=parsed, body=None if dumps_compact(parsed) == text else text)
+        return cls(
+            status, headers, json=parsed, body=None if dumps_compact(parsed) == text else text
+        )
 
     def content(self) -> bytes:
         """The body bytes of a non-stream response."""
@@ -295,7 +299,9 @@ class Cassette:
         """Write atomically: a reader sees the old file or the new one, never half of one."""
         target = Path(path) if path is not None else self.path
         if target is None:
-            raise ValueError("Cassette.save() needs a path: this cassette was never loaded or saved")
+            raise ValueError(
+                "Cassette.save() needs a path: this cassette was never loaded or saved"
+            )
         if self.redaction is not None:
             self.redaction.enforce(self, str(target))  # raises SecretLeakError before any write
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -377,7 +383,9 @@ class _Reader:
 
     def cassette(self, document: Any) -> Cassette:
         if not isinstance(document, dict) or document.get("format") != _FORMAT_NAME:
-            found = document.get("format") if isinstance(document, dict) else type(document).__name__
+            found = (
+                document.get("format") if isinstance(document, dict) else type(document).__name__
+            )
             hint = _VCRPY_HINT if isinstance(document, dict) and "interactions" in document else ""
             raise self.fail("$", f"expected format {_FORMAT_NAME!r}, found {found!r}{hint}")
         version = document.get("version")
@@ -396,8 +404,9 @@ class _Reader:
         interactions = [self.interaction(item, f"interactions[{i}]") for i, item in enumerate(raw)]
         return Cassette(interactions, meta if isinstance(meta, dict) else {}, self.path)
 
-    def optional(self, mapping: dict[str, Any], key: str, kind: Any, default: Any, where: str
-                 ) -> Any:
+    def optional(
+        self, mapping: dict[str, Any], key: str, kind: Any, default: Any, where: str
+    ) -> Any:
         if key not in mapping:
             return default
         return self.need(mapping, key, kind, where)
@@ -426,8 +435,11 @@ class _Reader:
         at_req, at_res = f"{where}.request", f"{where}.response"
         query = self.optional(req, "query", list, [], at_req)
         for index, pair in enumerate(query):
-            if not (isinstance(pair, list) and len(pair) == 2
-                    and all(isinstance(part, str) for part in pair)):
+            if not (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and all(isinstance(part, str) for part in pair)
+            ):
                 message = "expected a [name, value] pair of strings"
                 raise self.fail(f"{at_req}.query[{index}]", message)
         request = RecordedRequest(
@@ -482,8 +494,9 @@ class _Reader:
         if not isinstance(item, dict):
             raise self.fail(where, f"expected an object, found {_kind(type(item))}")
         for key, kind in _ITEM_FIELDS.items():
-            if key in item and (isinstance(item[key], bool) and kind is not bool
-                                or not isinstance(item[key], kind)):
+            if key in item and (
+                isinstance(item[key], bool) and kind is not bool or not isinstance(item[key], kind)
+            ):
                 found = _kind(type(item[key]))
                 raise self.fail(f"{where}.{key}", f"expected {_kind(kind)}, found {found}")
         if "data" in item and "text" in item:
@@ -496,8 +509,15 @@ class _Reader:
         self.encodable(_item_text(item, newline), where)
 
 
-_JSON_NAMES = {"str": "a string", "NoneType": "null", "dict": "an object", "list": "a list",
-               "int": "an integer", "float": "a number", "bool": "true/false"}
+_JSON_NAMES = {
+    "str": "a string",
+    "NoneType": "null",
+    "dict": "an object",
+    "list": "a list",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true/false",
+}
 
 
 def _kind(kind: type | tuple[type, ...]) -> str:
@@ -507,6 +527,13 @@ def _kind(kind: type | tuple[type, ...]) -> str:
 
 
 _ITEM_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "t": (int, float), "event": str, "text": str, "id": str, "retry": int,
-    "comment": str, "comments": list, "raw": str, "incomplete": bool,
+    "t": (int, float),
+    "event": str,
+    "text": str,
+    "id": str,
+    "retry": int,
+    "comment": str,
+    "comments": list,
+    "raw": str,
+    "incomplete": bool,
 }

@@ -18,11 +18,11 @@ from lg_testkit.proxy import add_proxy_command
 from lg_testkit.session import use_cassette
 from lg_testkit.show import add_show_command
 
-SEED_INPUT = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
+SEED_INPUT: dict[str, Any] = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
 
 
 async def seed_flow(url: str, *, echo: bool = True) -> list[tuple[str, Any]]:
-    """The seed notebook's two cells, verbatim in spirit: stream a run, then keep the final answer."""
+    """The seed notebook's two cells: print each event of a run, then keep the final answer."""
     from langgraph_sdk import get_client
 
     seen: list[tuple[str, Any]] = []
@@ -49,7 +49,9 @@ def _demo(args: argparse.Namespace) -> int:
     from lg_testkit.demo import DEMO_DIR
     from lg_testkit.devserver import DevServer
 
-    cassette = Path(args.cassette or Path(tempfile.mkdtemp(prefix="lg-testkit-demo-")) / "demo.json")
+    cassette = Path(
+        args.cassette or Path(tempfile.mkdtemp(prefix="lg-testkit-demo-")) / "demo.json"
+    )
     print(f"== 1. Recording the seed notebook's flow from a live `langgraph dev` ({DEMO_DIR}) ==")
     with DevServer(DEMO_DIR) as server:
         url = server.url

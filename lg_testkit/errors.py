@@ -5,7 +5,7 @@ LgTestkitError
 │   ├── CassetteNotFoundError    replay asked for a cassette that does not exist
 │   ├── CassetteFormatError      the file is not a cassette, or is malformed
 │   └── CassetteVersionError     written by a format version this release cannot read
-├── UnmatchedRequestError    replay got a request the cassette has no answer for (also AssertionError)
+├── UnmatchedRequestError    a replayed request has no recorded answer (also AssertionError)
 ├── SchemaViolationError     a run stream breaks the event schemas (also AssertionError)
 ├── SecretLeakError          a configured secret would have been written to disk
 └── DevServerError           the embedded `langgraph dev` server failed to start

@@ -201,7 +201,11 @@ class Playlist:
             lines.append("The cassette has no interactions.")
         else:
             scored = sorted(
-                (len(differences(i.request, request, self.ignore, self.match_on)), self.played[n], n)
+                (
+                    len(differences(i.request, request, self.ignore, self.match_on)),
+                    self.played[n],
+                    n,
+                )
                 for n, i in enumerate(self.interactions)
             )
             count, played, index = scored[0]

@@ -53,7 +53,9 @@ def replay_response(interaction: Interaction, *, speed: float | None = None) -> 
     """An httpx response that plays `interaction` back; usable by sync and async clients."""
     recorded = interaction.response
     # As bytes: a recorded header may hold UTF-8, which httpx would refuse to encode as ASCII.
-    headers = [(k.encode(), v.encode("utf-8", "surrogateescape")) for k, v in recorded.headers.items()]
+    headers = [
+        (k.encode(), v.encode("utf-8", "surrogateescape")) for k, v in recorded.headers.items()
+    ]
     if recorded.stream is None:
         return httpx.Response(recorded.status, headers=headers, content=recorded.content())
     stream = recorded.stream

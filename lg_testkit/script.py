@@ -10,10 +10,11 @@
     run.save("cassettes/edge/tool_error.json")  # or run.cassette(), run.interactions()
 
 Each step emits only the events of the stream modes the run asked for, shaped as langgraph-api
-0.16 sends them, after the `metadata` event every run starts with; `cassette()` checks the
-stream against the event schemas, so a script cannot describe what no server would send. Ids derive from `seed`, so the
-same script always gives the same bytes. The result is an ordinary cassette: a `POST /threads`
-answer and the run's stream, replayed by `use_cassette`, the marker or the fake server.
+0.16 sends them, after the `metadata` event every run starts with. `cassette()` checks the
+stream against the event schemas, so a script cannot describe what no server would send.
+Ids derive from `seed`, so the same script always gives the same bytes. The result is an
+ordinary cassette: a `POST /threads` answer and the run's stream, replayed by `use_cassette`,
+the marker or the fake server.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ class ScriptedRun:
         words = text.split(" ")
         pieces = [word + " " for word in words[:-1]] + [words[-1]]
         if "messages" in self.modes:
-            self._emit("messages", "messages/metadata", {message_id: {"metadata": self._meta(node)}})
+            self._emit(
+                "messages", "messages/metadata", {message_id: {"metadata": self._meta(node)}}
+            )
         so_far = ""
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
@@ -111,7 +114,13 @@ class ScriptedRun:
         chunk = _ai_chunk(self._new_id("lc_run--"), "", last=True)
         chunk["tool_calls"] = [{"name": name, "args": args, "id": call_id, "type": "tool_call"}]
         chunk["tool_call_chunks"] = [
-            {"name": name, "args": json.dumps(args), "id": call_id, "index": 0, "type": "tool_call_chunk"}
+            {
+                "name": name,
+                "args": json.dumps(args),
+                "id": call_id,
+                "index": 0,
+                "type": "tool_call_chunk",
+            }
         ]
         self._emit("messages-tuple", "messages", [chunk, self._meta(node)])
         self._emit("messages", "messages/partial", [chunk])
@@ -140,7 +149,7 @@ class ScriptedRun:
     # -- results -------------------------------------------------------------------------------
 
     def interactions(self) -> list[Interaction]:
-        thread = {
+        thread: dict[str, Any] = {
             "thread_id": self.thread_id,
             "created_at": _CREATED_AT,
             "updated_at": _CREATED_AT,
@@ -155,7 +164,9 @@ class ScriptedRun:
         )
         stream = RecordedStream(list(self.items), [], "\r\n", self.cut_short)
         run = Interaction(
-            RecordedRequest("POST", f"/threads/{self.thread_id}/runs/stream", json=self.request_body),
+            RecordedRequest(
+                "POST", f"/threads/{self.thread_id}/runs/stream", json=self.request_body
+            ),
             RecordedResponse(200, dict(_SSE_HEADERS), stream=stream),
         )
         return [create, run]

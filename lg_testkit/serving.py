@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["listen", "serve_in_thread", "uvicorn_server", "url_of"]
 
@@ -32,7 +32,7 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def uvicorn_server(app: Any, *, lifespan: str = "off") -> Any:
+def uvicorn_server(app: Any, *, lifespan: Literal["on", "off"] = "off") -> Any:
     import uvicorn
 
     config = uvicorn.Config(
@@ -51,7 +51,7 @@ def uvicorn_server(app: Any, *, lifespan: str = "off") -> Any:
 
 @contextlib.contextmanager
 def serve_in_thread(
-    app: Any, host: str = "127.0.0.1", port: int = 0, *, lifespan: str = "off"
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, lifespan: Literal["on", "off"] = "off"
 ) -> Iterator[str]:
     """Run `app` with uvicorn in a daemon thread; yields the base URL, stops on exit."""
     sock = listen(host, port)

@@ -46,7 +46,7 @@ __all__ = ["CassetteSession", "RecordMode", "use_cassette"]
 _VALIDATE_LEVELS = ("strict", "lenient", "off")
 
 
-class RecordMode(str, enum.Enum):
+class RecordMode(enum.StrEnum):
     NONE = "none"
     ONCE = "once"
     NEW_EPISODES = "new_episodes"
@@ -166,7 +166,9 @@ class CassetteSession:
         live_sync = httpx.HTTPTransport.handle_request
         live_async = httpx.AsyncHTTPTransport.handle_async_request
 
-        def handle_request(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        def handle_request(
+            transport: httpx.HTTPTransport, request: httpx.Request
+        ) -> httpx.Response:
             return session.handle(request, _Unpatched(live_sync, transport))
 
         async def handle_async_request(

@@ -46,8 +46,10 @@ class SSEBlock:
         line, an id line or a valid retry line in it (httpx-sse also dispatches blocks after
         any id was ever seen; see tests/test_fuzz_sse.py)."""
         return self.complete and (
-            bool(self.event) or self.data is not None
-            or self.id is not None or self.retry is not None
+            bool(self.event)
+            or self.data is not None
+            or self.id is not None
+            or self.retry is not None
         )
 
 

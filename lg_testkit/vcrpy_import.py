@@ -45,7 +45,9 @@ def from_vcrpy(path: str | os.PathLike[str]) -> Cassette:
                 f"{path}: interactions[{index}].response: missing or malformed {exc}"
             ) from None
         capture = Capture(
-            httpx.Request(request.method, request.uri, headers=request.headers, content=request.body or b"")
+            httpx.Request(
+                request.method, request.uri, headers=request.headers, content=request.body or b""
+            )
         )
         capture.start_response(httpx.Response(status, headers=headers))
         capture.chunk(body if isinstance(body, bytes) else body.encode(), at=0.0)

@@ -39,7 +39,11 @@ def fake_server(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def recorded(tmp_path: Path) -> Path:
     transport = RecordingTransport(httpx.MockTransport(fake_server))
-    headers = {"authorization": "Bearer sk-very-secret", "x-api-key": "lsv2-secret", "cookie": "a=b"}
+    headers = {
+        "authorization": "Bearer sk-very-secret",
+        "x-api-key": "lsv2-secret",
+        "cookie": "a=b",
+    }
     with httpx.Client(transport=transport, base_url="http://lg", headers=headers) as client:
         client.post("/threads", json={"metadata": {"b": 1, "a": 2}})
         with client.stream("POST", "/threads/t1/runs/stream", json={"stream_mode": "values"}) as r:
@@ -68,7 +72,9 @@ def test_secrets_never_reach_the_file(recorded: Path) -> None:
 def test_replay_transport_answers_from_the_file(recorded: Path) -> None:
     with httpx.Client(transport=ReplayTransport(recorded), base_url="http://elsewhere") as client:
         # Key order in the body does not matter; the host does not either.
-        assert client.post("/threads", json={"metadata": {"a": 2, "b": 1}}).json()["thread_id"] == "t1"
+        assert (
+            client.post("/threads", json={"metadata": {"a": 2, "b": 1}}).json()["thread_id"] == "t1"
+        )
         with client.stream("POST", "/threads/t1/runs/stream", json={"stream_mode": "values"}) as r:
             assert r.headers["content-type"].startswith("text/event-stream")
             assert b"".join(r.iter_raw()) == SSE
@@ -102,8 +108,16 @@ def test_hand_edited_stream_items_replay_one_chunk_per_item(recorded: Path) -> N
 @pytest.mark.parametrize(
     ("content", "error", "message"),
     [
-        ("{not json", CassetteFormatError, r"c\.json:1:2: not valid JSON .*expected an lg-testkit cassette"),
-        ('{"interactions": []}', CassetteFormatError, r"expected format 'lg-testkit-cassette', found None"),
+        (
+            "{not json",
+            CassetteFormatError,
+            r"c\.json:1:2: not valid JSON .*expected an lg-testkit cassette",
+        ),
+        (
+            '{"interactions": []}',
+            CassetteFormatError,
+            r"expected format 'lg-testkit-cassette', found None",
+        ),
         (
             '{"format": "lg-testkit-cassette", "version": 99, "interactions": []}',
             CassetteVersionError,

@@ -108,11 +108,16 @@ async def test_the_seed_notebook_flow_and_its_final_answer_replay(
 
     assert replayed == live
     final_answer = live[-1][1]
-    assert final_answer["messages"][-1]["content"] == "It is sunny and 72 degrees in Los Angeles today."
+    assert (
+        final_answer["messages"][-1]["content"]
+        == "It is sunny and 72 degrees in Los Angeles today."
+    )
     recorded = Cassette.load(cassette)
     # The JSON calls around the streams are recorded too: two thread creations, two runs.
     labels = [i.request.label for i in recorded.interactions]
-    thread_ids = [i.response.json["thread_id"] for i in recorded.interactions if i.request.path == "/threads"]
+    thread_ids = [
+        i.response.json["thread_id"] for i in recorded.interactions if i.request.path == "/threads"
+    ]
     assert len(thread_ids) == 2
     for thread_id in thread_ids:
         assert f"POST /threads/{thread_id}/runs/stream" in labels
@@ -240,13 +245,14 @@ async def test_replay_without_a_recording_names_the_request_and_the_closest_one(
     message = str(failure.value)
     assert "matches POST /threads/" in message and "/runs/stream" in message
     assert "Closest recorded: #1 POST /threads/" in message
-    assert "json.input.messages[0].content: recorded 'whats the weather in la', got 'and in sf?'" in message
+    assert (
+        "json.input.messages[0].content: recorded 'whats the weather in la', got 'and in sf?'"
+        in message
+    )
     assert "new_episodes" in message
 
 
-async def test_new_episodes_appends_and_all_overwrites(
-    tmp_path: Path, langgraph_url: str
-) -> None:
+async def test_new_episodes_appends_and_all_overwrites(tmp_path: Path, langgraph_url: str) -> None:
     cassette = tmp_path / "episodes.json"
     with use_cassette(cassette, "once"):
         await stream_events(langgraph_url, "agent", input=SEED_INPUT)

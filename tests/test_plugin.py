@@ -47,7 +47,10 @@ def user_project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_record_once_then_replay_offline(
-    user_project: pytest.Pytester, langgraph_url: str, dead_url: str, monkeypatch: pytest.MonkeyPatch
+    user_project: pytest.Pytester,
+    langgraph_url: str,
+    dead_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LG_URL", langgraph_url)
     user_project.runpytest("--lg-record-mode=once").assert_outcomes(passed=1)
@@ -74,7 +77,10 @@ def test_missing_cassette_in_none_mode_fails_with_how_to_record(
 
 
 def test_unmatched_request_names_the_closest_recording(
-    user_project: pytest.Pytester, langgraph_url: str, dead_url: str, monkeypatch: pytest.MonkeyPatch
+    user_project: pytest.Pytester,
+    langgraph_url: str,
+    dead_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LG_URL", langgraph_url)
     user_project.runpytest("--lg-record-mode=once").assert_outcomes(passed=1)
@@ -100,7 +106,8 @@ def test_marker_path_record_mode_and_cli_precedence(
     monkeypatch.setenv("LG_URL", langgraph_url)
     pytester.makepyfile(
         test_named=USER_TEST.replace(
-            "@pytest.mark.lg_cassette", '@pytest.mark.lg_cassette("shared/weather.json", record_mode="all")'
+            "@pytest.mark.lg_cassette",
+            '@pytest.mark.lg_cassette("shared/weather.json", record_mode="all")',
         )
     )
     pytester.makeini(INI + "lg_cassette_dir = recordings\n")

@@ -199,7 +199,9 @@ def test_stream_snapshots_survive_id_churn_and_catch_changed_answers(
     path = project.path / "cassettes" / "chat.json"
 
     def script(seed: str, answer: str) -> None:
-        ScriptedRun(input=QUESTION, stream_mode="messages-tuple", seed=seed).tokens(answer).save(path)
+        ScriptedRun(input=QUESTION, stream_mode="messages-tuple", seed=seed).tokens(answer).save(
+            path
+        )
 
     project.makepyfile(
         test_snap="""

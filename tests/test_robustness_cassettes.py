@@ -14,11 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lg_testkit import Cassette, CassetteFormatError, CassetteVersionError, RecordingTransport
-from lg_testkit.cassette import Interaction
 from lg_testkit.errors import CassetteError
 from lg_testkit.recorder import interactions_of
 from lg_testkit.replay import replay_response

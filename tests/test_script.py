@@ -16,7 +16,9 @@ QUESTION = {"messages": [{"role": "human", "content": "tell me everything"}]}
 NOWHERE = "http://127.0.0.1:9"
 
 
-async def consume(path: Path, *, speed: float | None = None, **run: Any) -> list[tuple[str, Any, float]]:
+async def consume(
+    path: Path, *, speed: float | None = None, **run: Any
+) -> list[tuple[str, Any, float]]:
     with use_cassette(path, "none", speed=speed):
         async with get_client(url=NOWHERE, api_key=None) as client:
             thread = await client.threads.create()
@@ -28,7 +30,9 @@ async def consume(path: Path, *, speed: float | None = None, **run: Any) -> list
 
 async def test_a_ten_thousand_token_answer_arrives_token_by_token(tmp_path: Path) -> None:
     answer = " ".join(f"word{i}" for i in range(10_000))
-    ScriptedRun(input=QUESTION, stream_mode="messages-tuple").tokens(answer).save(tmp_path / "long.json")
+    ScriptedRun(input=QUESTION, stream_mode="messages-tuple").tokens(answer).save(
+        tmp_path / "long.json"
+    )
 
     events = await consume(tmp_path / "long.json", input=QUESTION, stream_mode="messages-tuple")
 
@@ -57,7 +61,12 @@ async def test_an_error_in_the_middle_of_a_tool_call(tmp_path: Path) -> None:
 
 
 async def test_a_stall_is_felt_on_timed_replay(tmp_path: Path) -> None:
-    run = ScriptedRun(input=QUESTION, stream_mode="custom").custom({"n": 1}).wait(1.0).custom({"n": 2})
+    run = (
+        ScriptedRun(input=QUESTION, stream_mode="custom")
+        .custom({"n": 1})
+        .wait(1.0)
+        .custom({"n": 2})
+    )
     run.save(tmp_path / "stall.json")
 
     events = await consume(tmp_path / "stall.json", speed=4.0, input=QUESTION, stream_mode="custom")
@@ -85,5 +94,7 @@ def test_events_follow_the_requested_modes_and_the_same_seed_gives_the_same_byte
 def test_a_script_that_breaks_the_schemas_is_refused() -> None:
     run = ScriptedRun(input=QUESTION, stream_mode="updates").update("agent", {"messages": []})
     run.items[-1]["data"] = ["not", "keyed", "by", "node"]  # what no server sends
-    with pytest.raises(SchemaViolationError, match=r"scripted run .*:1: updates: \$: expected object, found array"):
+    with pytest.raises(
+        SchemaViolationError, match=r"scripted run .*:1: updates: \$: expected object, found array"
+    ):
         run.cassette()

@@ -33,7 +33,7 @@ def chunkings(raw: bytes, cuts: int) -> list[list[bytes]]:
     out = []
     for points in itertools.combinations(range(1, len(raw)), cuts):
         edges = [0, *points, len(raw)]
-        out.append([raw[a:b] for a, b in zip(edges, edges[1:])])
+        out.append([raw[a:b] for a, b in zip(edges, edges[1:], strict=False)])
     return out
 
 

@@ -37,7 +37,9 @@ def test_a_vcrpy_cassette_converts_and_replays_event_by_event(
     converted = tmp_path / "weather.json"
     assert main(["import-vcrpy", str(vcrpy_cassette), str(converted)]) == 0
     assert "streams with" in capsys.readouterr().out
-    streams = [i.response.stream for i in Cassette.load(converted).interactions if i.response.stream]
+    streams = [
+        i.response.stream for i in Cassette.load(converted).interactions if i.response.stream
+    ]
     assert [(e["event"], e["data"]) for e in streams[0].events] == live
     assert len(streams[0].chunks) == 1  # vcrpy kept one blob: no boundaries or timing to restore
 

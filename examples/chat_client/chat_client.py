@@ -52,7 +52,9 @@ class ChatClient:
                 chunk, _metadata = part.data
                 if chunk.get("type") != "AIMessageChunk":
                     continue
-                reply.tool_calls += [c["name"] for c in chunk.get("tool_call_chunks") or [] if c.get("name")]
+                reply.tool_calls += [
+                    c["name"] for c in chunk.get("tool_call_chunks") or [] if c.get("name")
+                ]
                 if isinstance(chunk.get("content"), str) and chunk["content"]:
                     reply.text += chunk["content"]
                     self.out.write(chunk["content"])

@@ -1,6 +1,6 @@
 """Re-record this project's cassettes from a real `langgraph dev` serving lg-testkit's test graphs.
 
-    python rerecord.py            # then commit cassettes/ and __snapshots__/
+python rerecord.py            # then commit cassettes/ and __snapshots__/
 """
 
 import os

@@ -5,7 +5,6 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-
 from chat_client import ChatClient
 
 # Where the team's LangGraph server runs when recording (`pytest --lg-record-mode=once`).

@@ -5,17 +5,19 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from chat_client import STREAM_MODES, ChatClient
+
 from lg_testkit import use_cassette
 from lg_testkit.script import ScriptedRun
-
-from chat_client import STREAM_MODES, ChatClient
 
 QUESTION = {"messages": [{"role": "human", "content": "hi"}]}
 
 
 async def test_a_ten_thousand_token_answer_is_printed_whole(tmp_path: Path) -> None:
     answer = " ".join(f"w{i}" for i in range(10_000))
-    ScriptedRun(input=QUESTION, stream_mode=STREAM_MODES).tokens(answer).save(tmp_path / "long.json")
+    ScriptedRun(input=QUESTION, stream_mode=STREAM_MODES).tokens(answer).save(
+        tmp_path / "long.json"
+    )
 
     with use_cassette(tmp_path / "long.json"):
         chat = ChatClient("http://127.0.0.1:2024", out=io.StringIO())
