@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fake_model import reply_once
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
+
+from lg_testkit.demo.fake_model import reply_once
 
 FINAL_ANSWER = "It is sunny and 72 degrees in Los Angeles today."
 TOOL_CALL = {

@@ -1,4 +1,4 @@
-"""A fake chat model for the test graphs: no keys, no network, streams tokens and tool calls."""
+"""A fake chat model for the demo and test graphs: no keys, no network, tokens and tool calls."""
 
 from __future__ import annotations
 
@@ -13,9 +13,17 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
+__all__ = ["FakeChatModel", "reply_once"]
+
 
 class FakeChatModel(GenericFakeChatModel):
-    """`GenericFakeChatModel` whose stream keeps tool calls (the stock one drops them)."""
+    """`GenericFakeChatModel` that also streams tool calls.
+
+    The stock `_stream` splits `content` on whitespace but drops `tool_calls`, so a graph
+    streamed in `messages` mode (which makes `invoke` stream) would lose its tool call.
+    Here content streams token by token as before, then each tool call follows as one
+    `tool_call_chunks` chunk, the way real providers stream them.
+    """
 
     def _stream(
         self,
@@ -26,6 +34,7 @@ class FakeChatModel(GenericFakeChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         message = self._generate(messages, stop=stop, **kwargs).generations[0].message
         assert isinstance(message, AIMessage) and isinstance(message.content, str)
+        # Words and the whitespace between them, as separate tokens (like the stock model).
         chunks = [
             AIMessageChunk(content=token, id=message.id)
             for token in re.split(r"(\s)", message.content)
