@@ -18,23 +18,14 @@ from fakeserver_scenarios import Recording
 
 from lg_testkit.fakeserver import FakeServer
 
-JS_DIR = Path(__file__).parent / "js"
 NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed: the JS SDK needs it")
 
 
 @pytest.fixture(scope="session")
-def js_consumer() -> Path:
-    """tests/js with its node_modules installed (`npm ci` from the lock file, once)."""
-    if not (JS_DIR / "node_modules" / "@langchain" / "langgraph-sdk").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("node is installed but npm is not: cannot install @langchain/langgraph-sdk")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, capture_output=True
-        )
-    return JS_DIR / "consumer.mjs"
+def js_consumer(js_dir: Path) -> Path:
+    return js_dir / "consumer.mjs"
 
 
 def run_js(consumer: Path, scenario: str, url: str) -> Any:

@@ -24,7 +24,6 @@ import pytest
 from lg_testkit import Cassette, use_cassette
 from lg_testkit.fakeserver import FakeServer
 
-JS_DIR = Path(__file__).parent / "js"
 TICKER = {"assistant_id": "ticker", "input": {}, "stream_mode": ["custom", "values"]}
 
 
@@ -154,17 +153,13 @@ def test_curl_records_through_the_proxy_and_serve_replays_the_same_bytes(
     assert replayed == live
 
 
-@pytest.mark.skipif(
-    shutil.which("node") is None or not (JS_DIR / "node_modules" / "@langchain").exists(),
-    reason="needs node and `npm ci` in tests/js (the JS SDK)",
-)
 def test_js_sdk_records_through_the_proxy_and_replays_through_serve(
-    langgraph_url: str, start_proxy: Any
+    langgraph_url: str, start_proxy: Any, js_dir: Path
 ) -> None:
     def consume(url: str) -> Any:
         result = subprocess.run(
             ["node", "consumer.mjs", "interrupt", url],
-            cwd=JS_DIR,
+            cwd=js_dir,
             capture_output=True,
             text=True,
             timeout=120,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -101,3 +102,31 @@ def test_html_timeline_renders_in_headless_chromium(
         check=True,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_html_timeline_draws_in_jsdom(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], js_dir: Path
+) -> None:
+    """The page's own script runs (in jsdom, from tests/js) and draws one dot per stream item."""
+    page = tmp_path / "timeline.html"
+    show(capsys, str(STREAMS / "all-modes.json"), "--html", str(page))
+    done = subprocess.run(
+        ["node", "render_dom.mjs", str(page)],
+        cwd=js_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    drawn = json.loads(done.stdout)
+    from lg_testkit import Cassette
+
+    items = sum(
+        len(i.response.stream.items)
+        for i in Cassette.load(STREAMS / "all-modes.json").interactions
+        if i.response.stream
+    )
+    assert drawn["errors"] == [] and drawn["error"] is None
+    assert drawn["rendered"] == drawn["circles"] == items
+    assert drawn["svgs"] >= 2 and drawn["gaps"] > 10  # timeline and token cadence bars
+    assert "token cadence:" in drawn["text"]
