@@ -77,11 +77,16 @@ class RecordedStream:
     chunks: list[list[float]] = field(default_factory=list)  # [t, byte_count]
     newline: str = "\r\n"
     cut_short: bool = False
+    dropped: str | None = None  # the connection died here: the error the consumer got
     _encoded: list[bytes] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_chunks(
-        cls, chunks: Iterable[tuple[float, bytes]], *, cut_short: bool = False
+        cls,
+        chunks: Iterable[tuple[float, bytes]],
+        *,
+        cut_short: bool = False,
+        dropped: str | None = None,
     ) -> RecordedStream:
         """Build from timed network chunks; each item gets the time its last byte arrived."""
         parser = SSEParser()
@@ -92,7 +97,7 @@ class RecordedStream:
             items.extend(_item(block, t, parser.newline) for block in parser.feed(chunk))
         last_t = sizes[-1][0] if sizes else 0.0
         items.extend(_item(block, last_t, parser.newline) for block in parser.close())
-        return cls(items, sizes, parser.newline or "\r\n", cut_short)
+        return cls(items, sizes, parser.newline or "\r\n", cut_short or bool(dropped), dropped)
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -125,6 +130,8 @@ class RecordedStream:
         out: dict[str, Any] = {"newline": self.newline}
         if self.cut_short:
             out["cut_short"] = True
+        if self.dropped:
+            out["dropped"] = self.dropped
         out["chunks"] = self.chunks
         out["items"] = self.items
         return out
@@ -487,7 +494,8 @@ class _Reader:
             if isinstance(chunk[1], bool) or not isinstance(chunk[1], int) or chunk[1] < 0:
                 raise self.fail(at, f"expected a byte count (an integer >= 0), found {chunk[1]!r}")
         cut_short = self.optional(raw, "cut_short", bool, False, where)
-        return RecordedStream(items, chunks, newline, cut_short)
+        dropped = self.optional(raw, "dropped", str, None, where)
+        return RecordedStream(items, chunks, newline, cut_short, dropped)
 
     def item(self, item: Any, newline: str, where: str) -> None:
         """Check what replay will read from one stream item, so replay cannot fail later."""

@@ -96,11 +96,16 @@ class Capture:
             data = self._inflate.decompress(data)
         self.chunks.append((time.perf_counter() - self.started if at is None else at, data))
 
-    def finish(self, *, cut_short: bool) -> Interaction:
+    def finish(self, *, cut_short: bool, dropped: BaseException | None = None) -> Interaction:
+        """Build the interaction; `dropped` is the error that ended the stream, if one did."""
         if self.interaction is not None:
             return self.interaction
         if self.is_stream:
-            stream = RecordedStream.from_chunks(self.chunks, cut_short=cut_short)
+            stream = RecordedStream.from_chunks(
+                self.chunks,
+                cut_short=cut_short,
+                dropped=f"{type(dropped).__name__}: {dropped}" if dropped else None,
+            )
             response = RecordedResponse(self.status, self.headers, stream=stream)
         else:
             content = b"".join(chunk for _, chunk in self.chunks)
@@ -127,9 +132,13 @@ class _TeeStream(httpx.SyncByteStream):
         self.inner, self.capture = inner, capture
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.inner:
-            self.capture.chunk(chunk)
-            yield chunk
+        try:
+            for chunk in self.inner:
+                self.capture.chunk(chunk)
+                yield chunk
+        except httpx.TransportError as exc:  # the connection died: keep that for replay too
+            self.capture.finish(cut_short=True, dropped=exc)
+            raise
         self.capture.finish(cut_short=False)
 
     def close(self) -> None:
@@ -144,9 +153,13 @@ class _AsyncTeeStream(httpx.AsyncByteStream):
         self.inner, self.capture = inner, capture
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self.inner:
-            self.capture.chunk(chunk)
-            yield chunk
+        try:
+            async for chunk in self.inner:
+                self.capture.chunk(chunk)
+                yield chunk
+        except httpx.TransportError as exc:  # the connection died: keep that for replay too
+            self.capture.finish(cut_short=True, dropped=exc)
+            raise
         self.capture.finish(cut_short=False)
 
     async def aclose(self) -> None:

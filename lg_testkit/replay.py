@@ -22,31 +22,43 @@ __all__ = ["AsyncReplayTransport", "ReplayTransport", "replay_response"]
 
 
 class _ReplayStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    def __init__(self, chunks: list[bytes], timings: list[float], speed: float | None) -> None:
-        self.chunks, self.timings, self.speed = chunks, timings, speed
+    """The recorded chunks; then, if the connection died while recording, the same error."""
+
+    def __init__(
+        self,
+        chunks: list[bytes],
+        timings: list[float],
+        speed: float | None,
+        dropped: str | None = None,
+    ) -> None:
+        self.chunks, self.timings, self.speed, self.dropped = chunks, timings, speed, dropped
 
     def __iter__(self) -> Iterator[bytes]:
         if self.speed is None:
             yield from self.chunks
-            return
-        start = time.perf_counter()
-        for chunk, t in zip(self.chunks, self.timings, strict=True):
-            delay = t / self.speed - (time.perf_counter() - start)
-            if delay > 0:
-                time.sleep(delay)
-            yield chunk
+        else:
+            start = time.perf_counter()
+            for chunk, t in zip(self.chunks, self.timings, strict=True):
+                delay = t / self.speed - (time.perf_counter() - start)
+                if delay > 0:
+                    time.sleep(delay)
+                yield chunk
+        if self.dropped:
+            raise httpx.RemoteProtocolError(self.dropped)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         if self.speed is None:
             for chunk in self.chunks:
                 yield chunk
-            return
-        start = time.perf_counter()
-        for chunk, t in zip(self.chunks, self.timings, strict=True):
-            delay = t / self.speed - (time.perf_counter() - start)
-            if delay > 0:
-                await anyio.sleep(delay)
-            yield chunk
+        else:
+            start = time.perf_counter()
+            for chunk, t in zip(self.chunks, self.timings, strict=True):
+                delay = t / self.speed - (time.perf_counter() - start)
+                if delay > 0:
+                    await anyio.sleep(delay)
+                yield chunk
+        if self.dropped:
+            raise httpx.RemoteProtocolError(self.dropped)
 
 
 def replay_response(interaction: Interaction, *, speed: float | None = None) -> httpx.Response:
@@ -62,7 +74,7 @@ def replay_response(interaction: Interaction, *, speed: float | None = None) -> 
     return httpx.Response(
         recorded.status,
         headers=headers,
-        stream=_ReplayStream(stream.encode(), stream.timings(), speed),
+        stream=_ReplayStream(stream.encode(), stream.timings(), speed, stream.dropped),
     )
 
 

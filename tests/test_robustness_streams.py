@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from lg_testkit import Cassette, use_cassette
+from lg_testkit import Cassette, FakeServer, use_cassette
 
 METADATA = b'event: metadata\r\ndata: {"run_id":"r1","attempt":1}\r\n\r\n'
 STREAMS: dict[str, list[bytes]] = {
@@ -93,7 +93,7 @@ def test_a_malformed_stream_replays_the_bytes_the_consumer_saw_live(
     with use_cassette(path, "none", validate="off"):
         replayed, replay_error = _consume("http://replay.invalid", name)
     assert replayed == live  # same bytes, same chunk boundaries
-    assert replay_error is None  # open problem: replay does not re-raise the dropped connection
+    assert replay_error == live_error  # a dropped connection drops again on replay
 
 
 def _items(tmp_path: Path, broken_server: str, name: str) -> list[dict[str, object]]:
@@ -132,3 +132,10 @@ def test_a_dropped_connection_is_marked_cut_short(broken_server: str, tmp_path: 
         _consume(broken_server, "dropped-mid-event")
     stream = Cassette.load(path).interactions[0].response.stream
     assert stream is not None and stream.cut_short
+    assert stream.dropped is not None and stream.dropped.startswith("RemoteProtocolError: ")
+
+    # Served over HTTP by the fake server, the connection dies at the same place.
+    with FakeServer.from_path(path).serve() as url:
+        chunks, error = _consume(url, "dropped-mid-event")
+    assert error == "RemoteProtocolError"
+    assert b"".join(chunks) == b"".join(STREAMS["dropped-mid-event"])

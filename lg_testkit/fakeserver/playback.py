@@ -65,6 +65,7 @@ class Tape:
             for cut in self.cuts
         ]
         self.heartbeat = f": heartbeat{stream.newline}{stream.newline}".encode()
+        self.dropped = stream.dropped is not None  # recorded ending: the connection died
         self._chunks: list[bytes] | None = None
 
     def chunks(self) -> list[bytes]:
@@ -110,7 +111,7 @@ class Tape:
             chunks,
             times,
             [offset in item_starts for offset in starts],
-            drop=end < len(self.blob),
+            drop=end < len(self.blob) or self.dropped,
             heartbeat_bytes=self.heartbeat,
         )
         if stall_at is not None and stall_at < end and faults.stall is not None:
