@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +416,33 @@ def test_stall_with_heartbeats_over_loopback(recording: Recording) -> None:
     assert streamed.replace(beat, b"") == recorded_stream_bytes(recording.cassette("error"), 1)
     second_event_end = streamed.index(b"event: values")
     assert streamed.index(beat) > second_event_end
+
+
+async def test_speed_paces_streams_at_the_recorded_timing(tmp_path: Path) -> None:
+    from lg_testkit import ScriptedRun
+
+    question = {"messages": [{"role": "human", "content": "hi"}]}
+    path = (
+        ScriptedRun(input=question, stream_mode="custom")
+        .custom(1)
+        .wait(1.0)
+        .custom(2)
+        .save(tmp_path / "stall.json")
+    )
+
+    async def gap(server: FakeServer) -> float:
+        client = server.async_client()
+        thread = await client.threads.create()
+        arrivals = [
+            time.monotonic()
+            async for part in client.runs.stream(
+                thread["thread_id"], "agent", input=question, stream_mode="custom"
+            )
+            if part.event == "custom"
+        ]
+        await client.aclose()
+        return arrivals[1] - arrivals[0]
+
+    paced = await gap(FakeServer.from_path(path, speed=4.0))
+    assert paced >= 0.25  # the 1 s stall, played 4x faster
+    assert await gap(FakeServer.from_path(path)) < paced  # no speed: no waiting
