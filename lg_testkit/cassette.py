@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import json
-import math
 import os
 import re
 import tempfile
@@ -47,6 +46,7 @@ __all__ = [
 FORMAT_VERSION = 1
 STALE_TEMP_SECONDS = 600.0  # a save's temp file older than this was left by a killed process
 _FORMAT_NAME = "lg-testkit-cassette"
+_MAX_OFFSET = 86_400.0  # seconds from request to an item's arrival
 _VCRPY_HINT = (
     "; this looks like a vcrpy cassette: convert it with `lg-testkit import-vcrpy SRC DEST`"
 )
@@ -474,8 +474,11 @@ class _Reader:
 
     def seconds(self, value: Any, where: str) -> None:
         number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not math.isfinite(value):
-            raise self.fail(where, f"expected a finite number of seconds, found {value!r}")
+        # A day bounds any real run; a larger offset would make timed replay wait for ever.
+        if not number or not 0 <= value <= _MAX_OFFSET:
+            raise self.fail(
+                where, f"expected seconds between 0 and {_MAX_OFFSET:.0f}, found {value!r}"
+            )
 
     def stream(self, raw: Any, where: str) -> RecordedStream:
         items = self.need(raw, "items", list, where)

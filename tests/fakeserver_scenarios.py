@@ -17,18 +17,10 @@ from typing import Any
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
+from lg_testkit.schemas import STREAM_MODES
+
 AGENT_INPUT = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
-ALL_MODES = [
-    "values",
-    "updates",
-    "messages",
-    "messages-tuple",
-    "custom",
-    "tasks",
-    "checkpoints",
-    "debug",
-    "events",
-]
+ALL_MODES = list(STREAM_MODES)
 
 Observed = dict[str, Any]
 

@@ -15,21 +15,12 @@ import pytest
 from lg_testkit import Cassette, CassetteSession
 from lg_testkit.cli import main
 from lg_testkit.normalize import normalize_events
+from lg_testkit.schemas import STREAM_MODES
 
 STREAMS = Path(__file__).parent / "data" / "streams"
 OLD, NEW = STREAMS / "0.2.125", STREAMS / "0.16.7"
 QUESTION = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
-ALL_MODES = [
-    "values",
-    "updates",
-    "messages",
-    "messages-tuple",
-    "custom",
-    "tasks",
-    "checkpoints",
-    "debug",
-    "events",
-]
+ALL_MODES = list(STREAM_MODES)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -80,7 +80,8 @@ EXPECTED: dict[str, tuple[type[Exception], str]] = {
     "item-data-and-text.json": (F, f"{S}.items[1]: has both 'data' (JSON) and 'text'"),
     "item-event-not-string.json": (F, f"{S}.items[1].event: expected a string, found a list"),
     "item-t-string.json": (F, f"{S}.items[1].t: expected an integer or a number, found a string"),
-    "item-t-infinite.json": (F, f"{S}.items[1].t: expected a finite number of seconds, found inf"),
+    "item-t-infinite.json": (F, f"{S}.items[1].t: expected seconds between 0 and 86400, found inf"),
+    "item-t-huge.json": (F, f"{S}.items[1].t: expected seconds between 0 and 86400, found 1e+21"),
     "item-retry-string.json": (F, f"{S}.items[1].retry: expected an integer, found a string"),
     "item-comments-not-list.json": (F, f"{S}.items[1].comments: expected a list, found an integer"),
     "item-comments-not-strings.json": (F, f"{S}.items[1].comments: expected a list of strings"),
@@ -93,7 +94,10 @@ EXPECTED: dict[str, tuple[type[Exception], str]] = {
         F,
         f"{S}.chunks[0]: expected a byte count (an integer >= 0), found -5",
     ),
-    "chunk-t-string.json": (F, f"{S}.chunks[0]: expected a finite number of seconds, found 'soon'"),
+    "chunk-t-string.json": (
+        F,
+        f"{S}.chunks[0]: expected seconds between 0 and 86400, found 'soon'",
+    ),
     "newline-not-a-line-end.json": (F, f"{S}.newline: expected"),
     "cut-short-string.json": (F, f"{S}.cut_short: expected true/false, found a string"),
 }
