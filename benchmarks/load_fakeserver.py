@@ -113,22 +113,21 @@ def main() -> int:
         spy = LoopSpy(server.app)
         server.app = spy  # type: ignore[assignment]
         gc.collect()
-        baseline = rss_mb()
+        baseline, blocks_before = rss_mb(), sys.getallocatedblocks()
         with server.serve() as url:
             figures = load_in_fresh_loop(url)
             time.sleep(1.0)  # let the server notice the last disconnects
             tasks = count_tasks(spy.loop)
             gc.collect()
-            after = rss_mb()
+            after, blocks_after = rss_mb(), sys.getallocatedblocks()
             again = load_in_fresh_loop(url)  # a second round: a leak would grow again
             time.sleep(1.0)
             gc.collect()
-            after_again = rss_mb()
-            tracked = (
-                len(server.app.app.conversations.threads)
-                if hasattr(server.app.app.conversations, "threads")
-                else -1
-            )
+            after_again, blocks_again = rss_mb(), sys.getallocatedblocks()
+            tracked = len(spy.app.conversations.threads)
+            spy.app.reset()  # forget the threads handed out, as a server restart would
+            gc.collect()
+            after_reset, blocks_reset = rss_mb(), sys.getallocatedblocks()
     print(
         f"## Fake server under load ({STREAMS} concurrent streams of {EVENTS} events, "
         f"then {DISCONNECTS} clients hanging up mid-stream; loopback)\n"
@@ -144,6 +143,14 @@ def main() -> int:
         f"{baseline:.0f}, {figures['peak_mb']:.0f}, {after:.0f} |"
     )
     print(f"| memory after a second identical round (MB RSS) | {after_again:.0f} |")
+    print(
+        f"| live Python memory blocks: baseline, after, after the second round | "
+        f"{blocks_before:,}, {blocks_after:,}, {blocks_again:,} |"
+    )
+    print(
+        f"| after `reset()` (threads forgotten): MB RSS, live blocks | "
+        f"{after_reset:.0f}, {blocks_reset:,} |"
+    )
     print(f"| threads the server tracks | {tracked} |")
     ok = (
         again["complete"] == STREAMS
