@@ -300,7 +300,7 @@ class Cassette:
         }
 
     def dumps(self) -> str:
-        return _layout(self.to_dict())
+        return assemble(self.meta, [interaction_text(i) for i in self.interactions])
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write atomically: a reader sees the old file or the new one, never half of one."""
@@ -311,21 +311,25 @@ class Cassette:
             )
         if self.redaction is not None:
             self.redaction.enforce(self, str(target))  # raises SecretLeakError before any write
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = self.dumps()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _remove_stale_temp_files(target)
+        write_atomically(target, self.dumps())
         self.path = target
         return target
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Temp file, fsync, rename: a reader sees the old file or the new one, never half."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _remove_stale_temp_files(target)
 
 
 def _remove_stale_temp_files(target: Path) -> None:
@@ -340,29 +344,53 @@ def _remove_stale_temp_files(target: Path) -> None:
                 stale.unlink()
 
 
-def _layout(document: dict[str, Any]) -> str:
-    """Indented JSON with each stream item and the chunk list on a line of their own.
+_MARKER = "\u0000lg-line\u0000"
+_QUOTED_MARKER = re.escape(json.dumps(_MARKER)[1:-1])  # as written inside a JSON string
+_MARKED = re.compile(f'"{_QUOTED_MARKER}(\\d+)"')
 
-    One line per event keeps diffs of re-recorded streams readable and the files compact.
-    """
-    marker = "\u0000lg-line\u0000"
+
+def _indented(value: Any, lines: list[str]) -> str:
+    """`json.dumps(value, indent=2)` with each marker string replaced by its line."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _MARKED.sub(lambda m: lines[int(m[1])], text)
+
+
+def interaction_text(interaction: Interaction) -> str:
+    """One interaction exactly as it stands in the file, each stream item and the chunk list on
+    a line of their own (which keeps diffs of re-recorded streams readable). Callers writing a
+    growing cassette again and again (the proxy) may keep it: `assemble` only joins texts."""
     lines: list[str] = []
 
     def compact(value: Any) -> str:
         lines.append(dumps_compact(value))
-        return f"{marker}{len(lines) - 1}"
+        return f"{_MARKER}{len(lines) - 1}"
 
-    shaped = json.loads(json.dumps(document))  # a deep copy we may rewrite
-    for interaction in shaped["interactions"]:
-        stream = interaction["response"].get("stream")
-        if stream:
-            stream["chunks"] = compact(stream["chunks"])
-            stream["items"] = [compact(item) for item in stream["items"]]
-    text = json.dumps(shaped, indent=2, ensure_ascii=False)
-    quoted = re.escape(json.dumps(marker)[1:-1])  # the marker as written inside a JSON string
-    text = re.sub(f'"{quoted}(\\d+)"', lambda m: lines[int(m[1])], text) + "\n"
-    # Bytes that were not UTF-8 are kept as lone surrogates (surrogateescape); UTF-8 cannot
-    # hold those, so they are written as JSON escapes, which load back to the same characters.
+    shaped = interaction.to_dict()
+    stream = shaped["response"].get("stream")
+    if stream:  # a fresh dict from to_dict: its entries may be replaced
+        stream["chunks"] = compact(stream["chunks"])
+        stream["items"] = [compact(item) for item in stream["items"]]
+    text = _indented(shaped, lines).replace("\n", "\n    ")  # it sits two levels deep
+    return _utf8_safe(text)
+
+
+def assemble(meta: dict[str, Any], interactions: list[str]) -> str:
+    """The file's text: `json.dumps(document, indent=2)`, with the interactions' texts joined in."""
+    head = _utf8_safe(
+        json.dumps(
+            {"format": _FORMAT_NAME, "version": FORMAT_VERSION, "meta": meta},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+    if not interactions:
+        return head[:-2] + ',\n  "interactions": []\n}\n'
+    return head[:-2] + ',\n  "interactions": [\n    ' + ",\n    ".join(interactions) + "\n  ]\n}\n"
+
+
+def _utf8_safe(text: str) -> str:
+    """Bytes that were not UTF-8 are kept as lone surrogates (surrogateescape); UTF-8 cannot
+    hold those, so they are written as JSON escapes, which load back to the same characters."""
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 

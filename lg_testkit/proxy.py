@@ -31,7 +31,15 @@ from typing import Any, TextIO
 
 import httpx
 
-from lg_testkit.cassette import Cassette, Interaction, RecordedResponse, RecordedStream
+from lg_testkit.cassette import (
+    Cassette,
+    Interaction,
+    RecordedResponse,
+    RecordedStream,
+    assemble,
+    interaction_text,
+    write_atomically,
+)
 from lg_testkit.errors import CassetteError, SecretLeakError
 from lg_testkit.progress import Progress
 from lg_testkit.recorder import Capture
@@ -84,6 +92,7 @@ class RecordingProxy:
         self.flush_interval = flush_interval
         self.log = log
         self.kept = Cassette.load(self.path).interactions if append and self.path.exists() else []
+        self._texts: dict[int, str] = {}  # id of a finished interaction -> its text in the file
         self.captures: list[Capture] = []  # in request order
         self.left_out: set[int] = set()  # ids of captures refused by the secret scan
         self.leaks: list[str] = []
@@ -91,7 +100,8 @@ class RecordingProxy:
         self.progress = Progress(None, "proxy", log) if log is not None else None
         self._client: httpx.AsyncClient | None = None
         self._lock = asyncio.Lock()
-        self._dirty = False
+        self._dirty = False  # chunks arrived since the last write
+        self._save_wanted = False
         self._flusher: asyncio.Task[None] | None = None
 
     # -- ASGI ----------------------------------------------------------------------------------
@@ -132,7 +142,9 @@ class RecordingProxy:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        await self.save()
+        async with self._lock:  # after any write under way, one last one with everything
+            self._save_wanted = False
+            await self._write()
         if self._client is not None:
             await self._client.aclose()
         if self.progress is not None:
@@ -254,23 +266,61 @@ class RecordingProxy:
         return Cassette(interactions, dict(self.meta), self.path, redaction=self.redaction)
 
     async def save(self) -> None:
-        """Write the cassette atomically; an interaction holding a secret is left out."""
+        """Write the cassette atomically; an interaction holding a secret is left out.
+
+        Saves coalesce: asked for while one is being written, the next write is just marked
+        wanted, and the running writer writes once more, covering every request that asked.
+        """
+        self._save_wanted = True
+        if self._lock.locked():
+            return
         async with self._lock:
-            self._dirty = False
-            cassette = self.snapshot()
-            if not cassette.interactions:
-                return
+            while self._save_wanted:
+                self._save_wanted = False
+                await self._write()
+
+    async def _write(self) -> None:
+        self._dirty = False
+        cassette = self.snapshot()
+        if not cassette.interactions:
+            return
+        try:
+            await asyncio.to_thread(self._save, cassette, self._finished())
+        except SecretLeakError as exc:
+            self._leave_out_leaks(str(exc))
+            # An open stream holding the secret waits until it finishes to be left out.
             try:
-                await asyncio.to_thread(cassette.save, self.path)
-            except SecretLeakError as exc:
-                self._leave_out_leaks(str(exc))
-                # An open stream holding the secret waits until it finishes to be left out.
-                try:
-                    await asyncio.to_thread(self.snapshot(open_streams=False).save, self.path)
-                except SecretLeakError as again:  # in interactions kept from the file (--append)
-                    if self.log is not None and str(again) not in self.leaks:
-                        print(f"lg-testkit proxy: error: {again}", file=self.log, flush=True)
-                    self.leaks.append(str(again))
+                snapshot = self.snapshot(open_streams=False)
+                await asyncio.to_thread(self._save, snapshot, self._finished())
+            except SecretLeakError as again:  # in interactions kept from the file (--append)
+                if self.log is not None and str(again) not in self.leaks:
+                    print(f"lg-testkit proxy: error: {again}", file=self.log, flush=True)
+                self.leaks.append(str(again))
+
+    def _finished(self) -> set[int]:
+        """Ids of the interactions that will not change any more (their text can be kept)."""
+        done = {id(c.interaction) for c in self.captures if c.interaction is not None}
+        return done | {id(interaction) for interaction in self.kept}
+
+    def _save(self, cassette: Cassette, finished: set[int]) -> None:
+        """`Cassette.save`, with the text of finished interactions made once and kept.
+
+        The proxy rewrites a growing file after every exchange; re-serialising all of it each
+        time made writes (and so the next events) slower as the recording grew.
+        """
+        texts = []
+        for interaction in cassette.interactions:
+            text = self._texts.get(id(interaction))
+            if text is None:
+                self.redaction.apply(interaction)
+                text = interaction_text(interaction)
+                if id(interaction) in finished:
+                    self._texts[id(interaction)] = text
+            texts.append(text)
+        document = assemble(cassette.meta, texts)
+        if self.redaction.appears_in(document):  # then name every place, refusing the write
+            self.redaction.scan(cassette, str(self.path))
+        write_atomically(self.path, document)
 
     def _leave_out_leaks(self, message: str) -> None:
         finished = [

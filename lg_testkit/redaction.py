@@ -17,6 +17,7 @@ Three layers, all matched case-insensitively for header names:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -140,6 +141,16 @@ class Redaction:
                     yield both, path.split(".")
 
     # -- the scan ------------------------------------------------------------------------------
+
+    def appears_in(self, text: str) -> bool:
+        """Whether any secret value occurs in `text` (a cassette's JSON), as is or JSON-escaped.
+
+        A quick check of the text about to be written; `scan` then says where.
+        """
+        return any(
+            secret in text or json.dumps(secret, ensure_ascii=False)[1:-1] in text
+            for secret in self.secret_values()
+        )
 
     def scan(self, cassette: Cassette, where: str | None = None) -> None:
         """Raise `SecretLeakError` if any secret value appears anywhere in `cassette`."""
