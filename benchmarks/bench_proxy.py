@@ -28,7 +28,10 @@ from starlette.routing import Route
 EVENTS = 10_000
 ROUNDS = 9
 LATENCY_ROUNDS = 21
-EVENT = b'event: messages\r\ndata: [{"content":"tok ","type":"AIMessageChunk"},{"langgraph_node":"agent"}]\r\n\r\n'
+EVENT = (
+    b'event: messages\r\ndata: [{"content":"tok ","type":"AIMessageChunk"},'
+    b'{"langgraph_node":"agent"}]\r\n\r\n'
+)
 METADATA = b'event: metadata\r\ndata: {"run_id":"r","attempt":1}\r\n\r\n'
 
 
