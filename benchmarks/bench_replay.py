@@ -12,15 +12,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
-import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
 from langgraph_sdk.client import LangGraphClient
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +27,7 @@ from starlette.routing import Route
 from lg_testkit import AsyncRecordingTransport, Cassette, RecordedStream
 from lg_testkit.cassette import Interaction, RecordedRequest, RecordedResponse, dumps_compact
 from lg_testkit.replay import AsyncReplayTransport
+from lg_testkit.serving import serve_in_thread
 
 EVENTS = 10_000
 ROUNDS = 7
@@ -104,24 +102,16 @@ async def replay_vs_floor() -> dict[str, float]:
     }
 
 
-def serve_loopback() -> tuple[str, uvicorn.Server]:
-    async def stream(request: Request) -> StreamingResponse:
-        async def events() -> AsyncIterator[bytes]:
-            yield b'event: metadata\r\ndata: {"run_id":"r","attempt":1}\r\n\r\n'
-            for i in range(20):
-                yield f'event: values\r\ndata: {{"i":{i}}}\r\n\r\n'.encode()
+async def _events(request: Request) -> StreamingResponse:
+    async def events() -> AsyncIterator[bytes]:
+        yield b'event: metadata\r\ndata: {"run_id":"r","attempt":1}\r\n\r\n'
+        for i in range(20):
+            yield f'event: values\r\ndata: {{"i":{i}}}\r\n\r\n'.encode()
 
-        return StreamingResponse(events(), media_type="text/event-stream")
+    return StreamingResponse(events(), media_type="text/event-stream")
 
-    app = Starlette(routes=[Route("/threads/t/runs/stream", stream, methods=["POST"])])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="error", lifespan="off"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.01)
-    return f"http://127.0.0.1:{port}", server
+
+LOOPBACK_APP = Starlette(routes=[Route("/threads/t/runs/stream", _events, methods=["POST"])])
 
 
 async def first_event_latency(url: str, record: bool) -> float:
@@ -148,11 +138,8 @@ async def recorder_latency(url: str, rounds: int = 41) -> dict[str, float]:
 
 def main() -> None:
     replay = asyncio.run(replay_vs_floor())
-    url, server = serve_loopback()
-    try:
+    with serve_in_thread(LOOPBACK_APP) as url:
         latency = asyncio.run(recorder_latency(url))
-    finally:
-        server.should_exit = True
     print(f"## Replay ({EVENTS:,}-event messages-tuple stream, async SDK, median of {ROUNDS})\n")
     print("| path | events/s | ratio to floor |")
     print("|---|---:|---:|")

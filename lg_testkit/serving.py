@@ -32,13 +32,15 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def uvicorn_server(app: Any, *, lifespan: Literal["on", "off"] = "off") -> Any:
+def uvicorn_server(
+    app: Any, *, lifespan: Literal["on", "off"] = "off", log_level: str = "warning"
+) -> Any:
     import uvicorn
 
     config = uvicorn.Config(
         app,
         lifespan=lifespan,
-        log_level="warning",
+        log_level=log_level,
         access_log=False,
         server_header=False,
         date_header=False,
@@ -51,11 +53,16 @@ def uvicorn_server(app: Any, *, lifespan: Literal["on", "off"] = "off") -> Any:
 
 @contextlib.contextmanager
 def serve_in_thread(
-    app: Any, host: str = "127.0.0.1", port: int = 0, *, lifespan: Literal["on", "off"] = "off"
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    lifespan: Literal["on", "off"] = "off",
+    log_level: str = "warning",
 ) -> Iterator[str]:
     """Run `app` with uvicorn in a daemon thread; yields the base URL, stops on exit."""
     sock = listen(host, port)
-    server = uvicorn_server(app, lifespan=lifespan)
+    server = uvicorn_server(app, lifespan=lifespan, log_level=log_level)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT

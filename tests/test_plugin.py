@@ -15,7 +15,8 @@ import os
 import pytest
 from langgraph_sdk import get_sync_client
 
-QUESTION = {"messages": [{"role": "human", "content": os.environ.get("LG_QUESTION", "whats the weather in la")}]}
+TEXT = os.environ.get("LG_QUESTION", "whats the weather in la")
+QUESTION = {"messages": [{"role": "human", "content": TEXT}]}
 
 
 @pytest.mark.lg_cassette
@@ -94,7 +95,8 @@ def test_unmatched_request_names_the_closest_recording(
             "*UnmatchedRequestError: No recorded interaction in *test_weather.json matches "
             "POST /threads/*/runs/stream.",
             "*Closest recorded: #1 POST /threads/*/runs/stream",
-            "*json.input.messages[[]0[]].content: recorded 'whats the weather in la', got 'and in sf?'",
+            "*json.input.messages[[]0[]].content: "
+            "recorded 'whats the weather in la', got 'and in sf?'",
             "*Record mode is 'none'*--lg-record-mode=new_episodes*",
         ]
     )

@@ -23,13 +23,15 @@ QUESTION = {"messages": [{"role": "human", "content": "whats the weather in la"}
 
 async def test_async_client(lg_client):
     thread = await lg_client.threads.create()
-    events = [p.event async for p in lg_client.runs.stream(thread["thread_id"], "agent", input=QUESTION)]
+    parts = lg_client.runs.stream(thread["thread_id"], "agent", input=QUESTION)
+    events = [p.event async for p in parts]
     assert events[0] == "metadata" and events[-1] == "values"
 
 
 def test_sync_client(lg_sync_client):
     thread = lg_sync_client.threads.create()
-    events = [p.event for p in lg_sync_client.runs.stream(thread["thread_id"], "agent", input=QUESTION)]
+    parts = lg_sync_client.runs.stream(thread["thread_id"], "agent", input=QUESTION)
+    events = [p.event for p in parts]
     assert events[0] == "metadata" and events[-1] == "values"
 """
 

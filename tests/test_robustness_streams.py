@@ -8,20 +8,18 @@ the same chunks. (Schema validation of such streams is the validator's job; it i
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from lg_testkit import Cassette, FakeServer, use_cassette
+from lg_testkit.serving import serve_in_thread
 
 METADATA = b'event: metadata\r\ndata: {"run_id":"r1","attempt":1}\r\n\r\n'
 STREAMS: dict[str, list[bytes]] = {
@@ -54,18 +52,10 @@ async def _stream(request: Request) -> StreamingResponse:
 
 @pytest.fixture(scope="module")
 def broken_server() -> Iterator[str]:
-    """The app on a loopback socket that listens before the server thread starts (no polling)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    """A broken stand-in server on loopback; its deliberate drops are not logged."""
     app = Starlette(routes=[Route("/threads/t1/runs/{name}/stream", _stream, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join()
-    sock.close()
+    with serve_in_thread(app, log_level="critical") as url:
+        yield url
 
 
 def _consume(base_url: str, name: str) -> tuple[list[bytes], str | None]:

@@ -14,7 +14,8 @@ from lg_testkit.sse import SSEParser, parse
 LANGGRAPH = (
     b'event: metadata\r\ndata: {"run_id":"1f0","attempt":1}\r\nid: 1-0\r\n\r\n'
     b": heartbeat\r\n\r\n"
-    b'event: messages\r\ndata: [{"content":"caf\xc3\xa9 \xe2\x98\x95","type":"AIMessageChunk"},{}]\r\n'
+    b'event: messages\r\ndata: [{"content":"caf\xc3\xa9 \xe2\x98\x95",'
+    b'"type":"AIMessageChunk"},{}]\r\n'
     b"id: 1-1\r\n\r\n"
 )
 ODD = (
