@@ -23,8 +23,9 @@ FOLDER_PATTERNS = ("*.json", "*.sse")  # what a folder is searched for, recursiv
 OK, INVALID, UNUSABLE = 0, 1, 2
 
 
-class UnusableInput(Exception):
-    """The file cannot be checked at all."""
+class UnusableInput(CassetteError):
+    """The file cannot be checked at all (exit 2): missing, unreadable, neither a cassette
+    nor an event-stream body."""
 
 
 def validate_path(path: Path, *, strict: bool = True) -> tuple[list[Problem], int]:
