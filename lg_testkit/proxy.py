@@ -215,7 +215,7 @@ class RecordingProxy:
 
     def _touch(self) -> None:
         self._dirty = True
-        if self.progress is not None:
+        if self.progress is not None and self.progress.enabled:  # per chunk: only on a terminal
             live = [c for c in self.captures if c.interaction is None]
             self.progress.status(
                 f"recording to {self.path}: {len(self.captures)} requests, {len(live)} open, "
