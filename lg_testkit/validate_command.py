@@ -15,6 +15,7 @@ from typing import TextIO
 
 from lg_testkit.cassette import Cassette, RecordedStream
 from lg_testkit.errors import CassetteError
+from lg_testkit.progress import Progress
 from lg_testkit.validation import Problem, validate_cassette, validate_stream
 
 __all__ = ["FOLDER_PATTERNS", "run", "validate_path"]
@@ -79,18 +80,23 @@ def run(
     out, err = out or sys.stdout, err or sys.stderr
     status = OK
     files = streams = errors = 0
+    targets: list[Path] = []
     for name in paths:
-        targets = _files(Path(name))
-        if not targets:
+        found = _files(Path(name))
+        if not found:
             print(
                 f"lg-testkit: error: {name}: folder holds no {' or '.join(FOLDER_PATTERNS)} file",
                 file=err,
             )
             status = UNUSABLE
+        targets.extend(found)
+    with Progress(len(targets), "validating", err) as progress:
         for target in targets:
+            progress.step(target.name)
             try:
                 problems, checked = validate_path(target, strict=not lenient)
             except UnusableInput as exc:
+                progress.clear()
                 print(f"lg-testkit: error: {exc}", file=err)
                 status = UNUSABLE
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -178,3 +179,20 @@ def test_contract_command_against_no_server_is_unusable_input(
 ) -> None:
     assert main(["contract", "http://127.0.0.1:9", "agent", "--modes", "values"]) == 2
     assert "lg-testkit: error: http://127.0.0.1:9" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_drawn_on_a_terminal_and_nowhere_else() -> None:
+    from lg_testkit import validate_command
+
+    on_terminal, in_a_log = _Terminal(), io.StringIO()
+    for err in (on_terminal, in_a_log):
+        assert validate_command.run([str(STREAMS)], out=io.StringIO(), err=err) == 0
+    files = len(list(STREAMS.rglob("*.json")))
+    assert f"validating {files}/{files}" in on_terminal.getvalue()
+    assert "validating" not in in_a_log.getvalue()  # CI logs stay clean
+    assert in_a_log.getvalue().endswith("stream(s): all valid\n")
