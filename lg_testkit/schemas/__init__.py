@@ -37,41 +37,26 @@ __all__ = [
 SCHEMA_DIR = Path(__file__).parent
 SHARED = "definitions"
 
-# SSE event name (without namespace) -> schema file stem.
-EVENT_SCHEMAS: dict[str, str] = {
-    "metadata": "metadata",
-    "values": "values",
-    "updates": "updates",
-    "messages/metadata": "messages-metadata",
-    "messages/partial": "messages-partial",
-    "messages/complete": "messages-complete",
-    "messages": "messages-tuple",
-    "custom": "custom",
-    "tasks": "tasks",
-    "checkpoints": "checkpoints",
-    "debug": "debug",
-    "events": "events",
-    "error": "error",
-    "end": "end",
+# SSE event name (without namespace) -> (schema file stem, the stream mode that produces it;
+# None for the events of every stream).
+_EVENTS: dict[str, tuple[str, str | None]] = {
+    "metadata": ("metadata", None),
+    "values": ("values", "values"),
+    "updates": ("updates", "updates"),
+    "messages/metadata": ("messages-metadata", "messages"),
+    "messages/partial": ("messages-partial", "messages"),
+    "messages/complete": ("messages-complete", "messages"),
+    "messages": ("messages-tuple", "messages-tuple"),
+    "custom": ("custom", "custom"),
+    "tasks": ("tasks", "tasks"),
+    "checkpoints": ("checkpoints", "checkpoints"),
+    "debug": ("debug", "debug"),
+    "events": ("events", "events"),
+    "error": ("error", None),
+    "end": ("end", None),
 }
-
-# SSE event name -> the stream mode that produces it; None for events of every stream.
-MODE_OF_EVENT: dict[str, str | None] = {
-    "metadata": None,
-    "error": None,
-    "end": None,
-    "values": "values",
-    "updates": "updates",
-    "messages/metadata": "messages",
-    "messages/partial": "messages",
-    "messages/complete": "messages",
-    "messages": "messages-tuple",
-    "custom": "custom",
-    "tasks": "tasks",
-    "checkpoints": "checkpoints",
-    "debug": "debug",
-    "events": "events",
-}
+EVENT_SCHEMAS: dict[str, str] = {name: stem for name, (stem, _) in _EVENTS.items()}
+MODE_OF_EVENT: dict[str, str | None] = {name: mode for name, (_, mode) in _EVENTS.items()}
 
 STREAM_MODES = (
     "values",

@@ -1,5 +1,6 @@
 """Writes the corpus next to this file: one broken cassette per case. Run it to add a case,
-then add the file name to EXPECTED in tests/test_robustness_cassettes.py."""
+then add the file name to EXPECTED in tests/test_robustness_cassettes.py. BASE, the valid
+cassette every case breaks, is also what the test suite's fuzzing starts from."""
 
 import copy
 import json
@@ -85,60 +86,74 @@ def deleter(*keys):
 
 
 S = ("interactions", 1, "response", "stream")
-valid = json.dumps(BASE, indent=2)
-write("empty.json", text="")
-write("truncated.json", text=valid[: len(valid) // 2])
-write("not-json.json", text="{not json\n")
-write(
-    "invalid-utf8.json", raw=valid.replace('"t1"', '"t\udcff"').encode("utf-8", "surrogateescape")
-)
-write("vcrpy-yaml.json", text="interactions:\n- request:\n    method: GET\n    uri: http://x/ok\n")
-write("not-a-cassette.json", text='{"interactions": []}\n')
-write("top-level-list.json", text="[]\n")
-write("future-version.json", setter(2, "version"))
-write("old-version.json", setter(0, "version"))
-write("version-string.json", setter("1", "version"))
-write("version-true.json", setter(True, "version"))
-write("too-deep.json", text="[" * 100_000 + "]" * 100_000)
-write("huge-number.json", text='{"format": "lg-testkit-cassette", "version": ' + "1" * 5000 + "}")
-write("missing-interactions.json", deleter("interactions"))
-write("interactions-not-list.json", setter({}, "interactions"))
-write("interaction-not-object.json", setter("GET /ok", "interactions", 0))
-write("missing-request.json", deleter("interactions", 0, "request"))
-write("request-method-number.json", setter(1, "interactions", 0, "request", "method"))
-write("query-not-pairs.json", setter(["a=1"], "interactions", 0, "request", "query"))
-write("missing-status.json", deleter("interactions", 0, "response", "status"))
-write("status-string.json", setter("200", "interactions", 0, "response", "status"))
-write("status-out-of-range.json", setter(42, "interactions", 0, "response", "status"))
-write(
-    "headers-list.json",
-    setter([["content-type", "application/json"]], "interactions", 0, "response", "headers"),
-)
-write(
-    "header-value-number.json",
-    setter(5, "interactions", 0, "response", "headers", "content-length"),
-)
-write("body-not-string.json", setter(123, "interactions", 0, "response", "body"))
-write("body-unencodable.json", setter("\ud800", "interactions", 0, "response", "body"))
-write("missing-items.json", deleter(*S, "items"))
-write("items-not-list.json", setter({"0": {}}, *S, "items"))
-write("item-not-object.json", setter("event: values", *S, "items", 1))
-write("item-raw-not-string.json", setter(7, *S, "items", 1, "raw"))
-write("item-raw-unencodable.json", setter("data: \ud800\r\n\r\n", *S, "items", 1, "raw"))
-write("item-data-unencodable.json", setter({"content": "\udfff"}, *S, "items", 1, "data"))
-write("item-text-not-string.json", setter({"not": "json"}, *S, "items", 1, "text"))
-write("item-data-and-text.json", setter("{broken", *S, "items", 1, "text"))
-write("item-event-not-string.json", setter(["values"], *S, "items", 1, "event"))
-write("item-t-string.json", setter("0.02", *S, "items", 1, "t"))
-write("item-t-infinite.json", text=json.dumps(BASE, indent=2).replace('"t": 0.02', '"t": 1e999'))
-write("item-t-huge.json", text=json.dumps(BASE, indent=2).replace('"t": 0.02', '"t": 1e21'))
-write("item-retry-string.json", setter("1500", *S, "items", 1, "retry"))
-write("item-comments-not-list.json", setter(7, *S, "items", 1, "comments"))
-write("item-comments-not-strings.json", setter([1, 2], *S, "items", 1, "comments"))
-write("chunks-not-pairs.json", setter([55, 43], *S, "chunks"))
-write("chunk-size-string.json", setter([[0.01, "55"], [0.02, 43]], *S, "chunks"))
-write("chunk-size-negative.json", setter([[0.01, -5], [0.02, 43]], *S, "chunks"))
-write("chunk-t-string.json", setter([["soon", 55], [0.02, 43]], *S, "chunks"))
-write("newline-not-a-line-end.json", setter("\t", *S, "newline"))
-write("cut-short-string.json", setter("yes", *S, "cut_short"))
-print(len(list(OUT.iterdir())))
+
+
+def main():
+    valid = json.dumps(BASE, indent=2)
+    write("empty.json", text="")
+    write("truncated.json", text=valid[: len(valid) // 2])
+    write("not-json.json", text="{not json\n")
+    write(
+        "invalid-utf8.json",
+        raw=valid.replace('"t1"', '"t\udcff"').encode("utf-8", "surrogateescape"),
+    )
+    write(
+        "vcrpy-yaml.json", text="interactions:\n- request:\n    method: GET\n    uri: http://x/ok\n"
+    )
+    write("not-a-cassette.json", text='{"interactions": []}\n')
+    write("top-level-list.json", text="[]\n")
+    write("future-version.json", setter(2, "version"))
+    write("old-version.json", setter(0, "version"))
+    write("version-string.json", setter("1", "version"))
+    write("version-true.json", setter(True, "version"))
+    write("too-deep.json", text="[" * 100_000 + "]" * 100_000)
+    write(
+        "huge-number.json", text='{"format": "lg-testkit-cassette", "version": ' + "1" * 5000 + "}"
+    )
+    write("missing-interactions.json", deleter("interactions"))
+    write("interactions-not-list.json", setter({}, "interactions"))
+    write("interaction-not-object.json", setter("GET /ok", "interactions", 0))
+    write("missing-request.json", deleter("interactions", 0, "request"))
+    write("request-method-number.json", setter(1, "interactions", 0, "request", "method"))
+    write("query-not-pairs.json", setter(["a=1"], "interactions", 0, "request", "query"))
+    write("missing-status.json", deleter("interactions", 0, "response", "status"))
+    write("status-string.json", setter("200", "interactions", 0, "response", "status"))
+    write("status-out-of-range.json", setter(42, "interactions", 0, "response", "status"))
+    write(
+        "headers-list.json",
+        setter([["content-type", "application/json"]], "interactions", 0, "response", "headers"),
+    )
+    write(
+        "header-value-number.json",
+        setter(5, "interactions", 0, "response", "headers", "content-length"),
+    )
+    write("body-not-string.json", setter(123, "interactions", 0, "response", "body"))
+    write("body-unencodable.json", setter("\ud800", "interactions", 0, "response", "body"))
+    write("missing-items.json", deleter(*S, "items"))
+    write("items-not-list.json", setter({"0": {}}, *S, "items"))
+    write("item-not-object.json", setter("event: values", *S, "items", 1))
+    write("item-raw-not-string.json", setter(7, *S, "items", 1, "raw"))
+    write("item-raw-unencodable.json", setter("data: \ud800\r\n\r\n", *S, "items", 1, "raw"))
+    write("item-data-unencodable.json", setter({"content": "\udfff"}, *S, "items", 1, "data"))
+    write("item-text-not-string.json", setter({"not": "json"}, *S, "items", 1, "text"))
+    write("item-data-and-text.json", setter("{broken", *S, "items", 1, "text"))
+    write("item-event-not-string.json", setter(["values"], *S, "items", 1, "event"))
+    write("item-t-string.json", setter("0.02", *S, "items", 1, "t"))
+    write(
+        "item-t-infinite.json", text=json.dumps(BASE, indent=2).replace('"t": 0.02', '"t": 1e999')
+    )
+    write("item-t-huge.json", text=json.dumps(BASE, indent=2).replace('"t": 0.02', '"t": 1e21'))
+    write("item-retry-string.json", setter("1500", *S, "items", 1, "retry"))
+    write("item-comments-not-list.json", setter(7, *S, "items", 1, "comments"))
+    write("item-comments-not-strings.json", setter([1, 2], *S, "items", 1, "comments"))
+    write("chunks-not-pairs.json", setter([55, 43], *S, "chunks"))
+    write("chunk-size-string.json", setter([[0.01, "55"], [0.02, 43]], *S, "chunks"))
+    write("chunk-size-negative.json", setter([[0.01, -5], [0.02, 43]], *S, "chunks"))
+    write("chunk-t-string.json", setter([["soon", 55], [0.02, 43]], *S, "chunks"))
+    write("newline-not-a-line-end.json", setter("\t", *S, "newline"))
+    write("cut-short-string.json", setter("yes", *S, "cut_short"))
+    print(len(list(OUT.iterdir())))
+
+
+if __name__ == "__main__":
+    main()
