@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from lg_testkit.cassette import Cassette, Interaction
+from lg_testkit.cassette import Cassette, Interaction, StreamItem
 from lg_testkit.schemas import STREAM_MODES
 from lg_testkit.session import CassetteSession
 from lg_testkit.sse import SSEParser
@@ -44,12 +44,12 @@ def build_cassette(path: Path, events: int) -> Interaction:
     stream = interaction.response.stream
     assert stream is not None
     head, *body = stream.events
-    items = [dict(head, id="1-0")]
+    items = [StreamItem.from_dict({**head.to_dict(), "id": "1-0"})]
     while len(items) < events:
-        item = copy.deepcopy(body[(len(items) - 1) % len(body)])
+        item = body[(len(items) - 1) % len(body)].to_dict()
         item.pop("raw", None)
         item["id"] = f"{len(items) + 1}-0"
-        items.append(item)
+        items.append(StreamItem.from_dict(copy.deepcopy(item)))
     stream.items, stream.chunks = items, []
     Cassette([interaction]).save(path)
     return interaction
@@ -97,8 +97,8 @@ def main() -> None:
 
         def slow() -> None:
             for item in sample:
-                name = item["event"].partition("|")[0]
-                validators.explainer(name).is_valid(item["data"])
+                name = (item.event or "message").partition("|")[0]
+                validators.explainer(name).is_valid(item.data)
 
         t_replay = best(lambda: replay(path, "off"), args.repeat)
         t_both = best(lambda: replay(path, "strict"), args.repeat)

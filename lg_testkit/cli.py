@@ -89,6 +89,20 @@ def _validate(args: argparse.Namespace) -> int:
     return validate_command.run(args.paths, lenient=args.lenient)
 
 
+class _Step(argparse.Action):
+    """`contract --input/--resume/--command JSON`: one run of the scenario, kept in order."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        kind = (option_string or "--input").removeprefix("--")
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), (kind, values)])
+
+
 def _contract(args: argparse.Namespace) -> int:
     from lg_testkit import contract
 
@@ -131,7 +145,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     contract.add_argument("url", help="the server, e.g. http://127.0.0.1:2024")
     contract.add_argument("assistant", help="assistant id or graph name, e.g. agent")
-    contract.add_argument("--input", help="the run input as JSON (default: null)")
+    steps = contract.add_argument_group(
+        "scenario",
+        "The runs made on each mode's thread, in the order given (default: one run, input "
+        "null). Each is streamed, validated and joined.",
+    )
+    for flag, what in [
+        ("--input", "a run with this input, e.g. a first question or a next turn"),
+        ("--resume", 'a run resuming an interrupt with command {"resume": JSON}'),
+        ("--command", 'a run with this command, e.g. {"goto": "node"}'),
+    ]:
+        steps.add_argument(flag, metavar="JSON", dest="steps", action=_Step, help=what)
     contract.add_argument(
         "--modes", nargs="+", metavar="MODE", help="stream modes to check (default: all)"
     )
@@ -140,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     contract.add_argument(
         "--lenient", action="store_true", help="report unknown event names as warnings"
+    )
+    contract.add_argument(
+        "--no-join", action="store_true", help="do not join each run from its first event"
     )
     contract.add_argument("--cassette", help="also save every exchange to this cassette")
     contract.set_defaults(run=_contract)

@@ -1,12 +1,16 @@
 """Contract check of a live server: run one assistant in every stream mode and validate it all.
 
     lg-testkit contract http://127.0.0.1:2024 agent --input '{"messages": [...]}'
+    lg-testkit contract URL approver --input '{}' --resume '"yes"' --input '{"more": 1}'
 
-For each stream mode, on a new thread: a run streamed with `stream_subgraphs` and
-`stream_resumable`, then a join of that run from its first event (`Last-Event-ID: -1`), which
-must replay what the live stream sent. Every event is checked as `validate_stream` does; the
-result is a table of events seen, valid events and problems per mode. `check_contract` returns
-the same figures to Python callers; `cassette=` also saves the exchanges, recorded by lg-testkit.
+For each stream mode, on a new thread: each step of the scenario (by default one run with
+`--input`; `--input`, `--resume` and `--command` add runs in the order given: a new turn, a
+resume after an interrupt, any command) is a run streamed with `stream_subgraphs` and
+`stream_resumable`, then joined from its first event (`Last-Event-ID: -1`), which should replay
+what the live stream sent. Every event is checked as `validate_stream` does; the result is a
+table of events seen, valid events and problems per mode. `check_contract` returns the same
+figures to Python callers (`steps=[{"input": ...}, {"command": {"resume": ...}}]`);
+`cassette=` also saves the exchanges, recorded by lg-testkit.
 """
 
 from __future__ import annotations
@@ -15,16 +19,16 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
-from lg_testkit.cassette import Cassette
+from lg_testkit.cassette import Cassette, StreamItem
+from lg_testkit.protocol import STREAM_MODES
 from lg_testkit.recorder import Capture, RecordingTransport, interactions_of
-from lg_testkit.schemas import STREAM_MODES
 from lg_testkit.validation import Problem, validate_stream
 
 __all__ = ["ModeReport", "check_contract", "format_table", "run_command"]
@@ -45,6 +49,7 @@ def check_contract(
     assistant_id: str,
     *,
     input: Any = None,
+    steps: Sequence[Mapping[str, Any]] | None = None,
     modes: Sequence[str] = STREAM_MODES,
     subgraphs: bool = True,
     join: bool = True,
@@ -53,7 +58,12 @@ def check_contract(
     headers: dict[str, str] | None = None,
     timeout: float = 120.0,
 ) -> list[ModeReport]:
-    """Run `assistant_id` once per stream mode on the server at `url`; one report per mode."""
+    """Run `assistant_id` in each stream mode on the server at `url`; one report per mode.
+
+    `steps` are the runs of a scenario on one thread, each a part of the run's body (`input`,
+    or `command` such as `{"resume": ...}`); by default one run with `input`.
+    """
+    runs = [dict(step) for step in steps] if steps is not None else [{"input": input}]
     captures: list[Capture] = []
     transport = RecordingTransport(httpx.HTTPTransport(), captures)
     reports = []
@@ -67,30 +77,38 @@ def check_contract(
             thread = client.post("/threads", json={})
             thread.raise_for_status()
             thread_id = thread.json()["thread_id"]
-            body = {
-                "assistant_id": assistant_id,
-                "input": input,
-                "stream_mode": [mode],
-                "stream_subgraphs": subgraphs,
-                "stream_resumable": join,
-            }
-            live = _stream(client, captures, "POST", f"/threads/{thread_id}/runs/stream", json=body)
-            _check(report, live, f"{mode} run", modes=[mode], subgraphs=subgraphs, strict=strict)
-            run_id = _run_id(live)
-            if join and run_id is not None:
-                joined = _stream(
-                    client,
-                    captures,
-                    "GET",
-                    f"/threads/{thread_id}/runs/{run_id}/stream",
-                    headers={"Last-Event-ID": "-1"},
-                )
-                where = f"{mode} join"
-                _check(report, joined, where, modes=[mode], subgraphs=subgraphs, strict=strict)
-                report.problems.extend(_join_differences(live, joined, where))
+            for number, step in enumerate(runs, 1):
+                body = {
+                    "assistant_id": assistant_id,
+                    **step,
+                    "stream_mode": [mode],
+                    "stream_subgraphs": subgraphs,
+                    "stream_resumable": join,
+                }
+                suffix = f" {number}" if len(runs) > 1 else ""  # `values run 2`, `values join 2`
+                runs_path = f"/threads/{thread_id}/runs/stream"
+                live = _stream(client, captures, "POST", runs_path, json=body)
+                settings = {"modes": [mode], "subgraphs": subgraphs, "strict": strict}
+                _check(report, live, f"{mode} run{suffix}", **settings)
+                run_id = _run_id(live)
+                if join and run_id is not None:
+                    joined = _stream(
+                        client,
+                        captures,
+                        "GET",
+                        f"/threads/{thread_id}/runs/{run_id}/stream",
+                        headers={"Last-Event-ID": "-1"},
+                    )
+                    where = f"{mode} join{suffix}"
+                    _check(report, joined, where, **settings)
+                    report.problems.extend(_join_differences(live, joined, where, mode))
     if cassette is not None:
         meta = {
-            "lg_testkit_contract": {"assistant_id": assistant_id, "modes": list(modes)},
+            "lg_testkit_contract": {
+                "assistant_id": assistant_id,
+                "modes": list(modes),
+                "steps": runs,
+            },
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "server": info.json() if info.status_code == 200 else None,
         }
@@ -100,7 +118,7 @@ def check_contract(
 
 def _stream(
     client: httpx.Client, captures: list[Capture], method: str, path: str, **kwargs: Any
-) -> list[dict[str, Any]]:
+) -> list[StreamItem]:
     """The events of one streamed response, as cassette stream items."""
     with client.stream(method, path, **kwargs) as response:
         if response.status_code != 200:
@@ -116,7 +134,7 @@ def _stream(
     return stream.events if stream is not None else []
 
 
-def _check(report: ModeReport, events: list[dict[str, Any]], where: str, **settings: Any) -> None:
+def _check(report: ModeReport, events: list[StreamItem], where: str, **settings: Any) -> None:
     problems = validate_stream(events, source=where, **settings)
     bad = {problem.index for problem in problems if problem.severity == "error"}
     report.events += len(events)
@@ -124,28 +142,39 @@ def _check(report: ModeReport, events: list[dict[str, Any]], where: str, **setti
     report.problems.extend(problems)
 
 
-def _run_id(events: list[dict[str, Any]]) -> str | None:
-    first = events[0] if events else {}
-    data = first.get("data")
-    if first.get("event") == "metadata" and isinstance(data, dict):
+def _run_id(events: list[StreamItem]) -> str | None:
+    data = events[0].data if events else None
+    if events and events[0].event == "metadata" and isinstance(data, dict):
         return str(data.get("run_id"))
     return None
 
 
+_JOIN_ADVICE = (
+    "a client that reconnects after a dropped connection (the SDKs resume with Last-Event-ID) "
+    "would not get the same stream. The events themselves are valid; if your client streams "
+    "in this mode, test its reconnect against this server (or leave joins out: --no-join)."
+)
+
+
 def _join_differences(
-    live: list[dict[str, Any]], joined: list[dict[str, Any]], where: str
+    live: list[StreamItem], joined: list[StreamItem], where: str, mode: str
 ) -> list[Problem]:
     """A join from the start should replay the live stream's events (a warning where not)."""
+    asked = (
+        "expected the join from the first event (Last-Event-ID: -1) to replay the run's "
+        f"{mode!r} stream"
+    )
     for index, (a, b) in enumerate(zip(live, joined, strict=False)):
-        if (a.get("event"), a.get("data")) != (b.get("event"), b.get("data")):
+        if (a.event, a.data) != (b.event, b.data):
+            found = f"`{b.event}`" if a.event != b.event else f"`{b.event}` with other data"
             return [
                 Problem(
                     where,
                     index,
-                    str(b.get("event")),
+                    str(b.event),
                     "$",
-                    "the join replayed a different event than the live stream sent "
-                    f"({a.get('event')!r})",
+                    f"{asked}; at event {index} the live stream sent `{a.event}`, the join "
+                    f"{found}: {_JOIN_ADVICE}",
                     "warning",
                 )
             ]
@@ -156,7 +185,8 @@ def _join_differences(
                 min(len(live), len(joined)),
                 "-",
                 "$",
-                f"the join replayed {len(joined)} events, the live stream sent {len(live)}",
+                f"{asked}: the live stream sent {len(live)} events, the join "
+                f"{'only ' if len(joined) < len(live) else ''}{len(joined)}: {_JOIN_ADVICE}",
                 "warning",
             )
         ]
@@ -172,21 +202,32 @@ def format_table(reports: Sequence[ModeReport]) -> str:
     return "\n".join(rows)
 
 
+def _step(kind: str, value: Any) -> dict[str, Any]:
+    """One run of a scenario from the command line: `--input`, `--resume` or `--command`."""
+    if kind == "input":
+        return {"input": value}
+    return {"command": {"resume": value} if kind == "resume" else value}
+
+
 def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """`lg-testkit contract`: print the table and every problem; 1 when anything is invalid."""
     out = out or sys.stdout
-    try:
-        payload = json.loads(args.input) if args.input is not None else None
-    except ValueError as exc:
-        print(f"lg-testkit: error: --input is not JSON: {exc}", file=sys.stderr)
-        return 2
+    steps: list[dict[str, Any]] = []
+    for kind, text in getattr(args, "steps", None) or [("input", None)]:
+        try:
+            value = json.loads(text) if text is not None else None
+        except ValueError as exc:
+            print(f"lg-testkit: error: --{kind} is not JSON: {exc}", file=sys.stderr)
+            return 2
+        steps.append(_step(kind, value))
     try:
         reports = check_contract(
             args.url,
             args.assistant,
-            input=payload,
+            steps=steps,
             modes=args.modes or STREAM_MODES,
             subgraphs=not args.no_subgraphs,
+            join=not getattr(args, "no_join", False),
             strict=not args.lenient,
             cassette=args.cassette,
         )

@@ -93,7 +93,6 @@ class DevServer:
         self.startup_timeout = startup_timeout
         self.extra_env = dict(env or {})
         self.isolated = isolated
-        self.startup_seconds: float | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
@@ -159,7 +158,6 @@ class DevServer:
         except BaseException:
             self.stop()
             raise
-        self.startup_seconds = time.monotonic() - began
         return self
 
     def stop(self) -> None:

@@ -9,15 +9,22 @@ folded into whole messages), so churn never shows. What is reported:
   order depends on timing, so it is not compared);
 - per event type (and per JSON body): a field added, removed or changing type;
 - a different outcome: the final `values` state, the folded messages (type, text, tool calls),
-  `custom` events, errors and interrupts; state endpoints' values.
+  `custom` events, errors and interrupts;
+- any other value that changed: in each event (the k-th event of a name in A against the k-th
+  in B), in the pieces of a streamed message that folding would hide (when both sides were
+  chunked alike), and in JSON bodies (threads, runs, state); a change already reported as
+  outcome is not repeated.
 
-Values that are not outcome (metadata such as versions or hosts, intermediate states) are
-compared by shape only. Identical findings in several interactions are listed once.
-Folders are compared file by file (same relative names).
+Volatile values are not compared: ids, times and loopback ports (normalised away), how text was
+split into tokens, and the versions and plan a server stamps into run metadata
+(`langgraph_api_version`, ...; the report's header names the versions) and `/info`. Identical
+findings in several interactions are listed once. Folders are compared file by file (same
+relative names).
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import sys
 from collections import Counter
@@ -26,15 +33,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lg_testkit.cassette import Cassette, Interaction
+from lg_testkit.cassette import Cassette, Interaction, StreamItem
 from lg_testkit.errors import CassetteError
-from lg_testkit.normalize import Normalizer, anonymous
+from lg_testkit.normalize import Normalizer, anonymous, is_token_chunk
 from lg_testkit.progress import Progress
+from lg_testkit.protocol import RouteKind, base_event, route
 
 __all__ = ["Difference", "add_diff_command", "diff_cassettes", "diff_paths"]
 
 _SHOWN_PLACES = 3
 _SHOWN_VALUES = 60
+# What a server stamps into run metadata about itself and its caller: differs between servers,
+# not between behaviours.
+_SERVER_FACTS = frozenset(
+    {"langgraph_version", "langgraph_api_version", "langgraph_plan", "lc_versions", "user-agent"}
+)
 
 
 @dataclass
@@ -107,11 +120,13 @@ def _diff_interaction(a: Interaction, b: Interaction, place: str, findings: _Fin
     if ra.stream is not None and rb.stream is not None:
         events_a = _events(ra.stream.items)
         events_b = _events(rb.stream.items)
-        _diff_streams(events_a, events_b, place, findings)
+        pieces = (_events(ra.stream.items, fold=False), _events(rb.stream.items, fold=False))
+        _diff_streams(events_a, events_b, place, findings, pieces)
     elif ra.stream is None and rb.stream is None:
         _diff_shapes("body", _shape(_norm(ra.json)), _shape(_norm(rb.json)), place, findings)
-        if a.request.path.endswith(("/state", "/runs/wait")):
-            _diff_values("state", _norm(ra.json), _norm(rb.json), place, findings)
+        where = route(a.request.method, a.request.path)
+        if not (where.kind is RouteKind.SHARED and where.read):  # not /info, searches
+            _diff_values("body", _norm(ra.json), _norm(rb.json), place, findings)
 
 
 def _ctype(headers: dict[str, str]) -> str:
@@ -122,16 +137,21 @@ def _norm(value: Any) -> Any:
     return anonymous(Normalizer().value(value))
 
 
-def _events(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [anonymous(event) for event in Normalizer().events(items)]
+def _events(items: list[StreamItem], *, fold: bool = True) -> list[dict[str, Any]]:
+    return [anonymous(event) for event in Normalizer().events(items, fold=fold)]
 
 
 # -- streams -----------------------------------------------------------------------------------
 
 
 def _diff_streams(
-    a: list[dict[str, Any]], b: list[dict[str, Any]], place: str, findings: _Findings
+    a: list[dict[str, Any]],
+    b: list[dict[str, Any]],
+    place: str,
+    findings: _Findings,
+    pieces: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> None:
+    """Folded events `a` and `b`; `pieces`, the same streams unfolded."""
     count_a = Counter(e["event"] for e in a)
     count_b = Counter(e["event"] for e in b)
     for name in sorted(count_a.keys() | count_b.keys()):
@@ -147,9 +167,9 @@ def _diff_streams(
         findings.add(f"event ids (for resuming): sent by {'A' if ids_a else 'B'} only", place)
     shared = set(count_a) & set(count_b)
     # Order within one stream mode is the graph's; across modes it depends on timing.
-    for mode in sorted({name.split("|")[0] for name in shared}):
-        order_a = [e["event"] for e in a if e["event"].split("|")[0] == mode]
-        order_b = [e["event"] for e in b if e["event"].split("|")[0] == mode]
+    for mode in sorted({base_event(name)[0] for name in shared}):
+        order_a = [e["event"] for e in a if base_event(e["event"])[0] == mode]
+        order_b = [e["event"] for e in b if base_event(e["event"])[0] == mode]
         if Counter(order_a) == Counter(order_b) and order_a != order_b:
             k = next(k for k, (x, y) in enumerate(zip(order_a, order_b, strict=True)) if x != y)
             findings.add(
@@ -162,9 +182,86 @@ def _diff_streams(
         shape_b = _merged_shape(e for e in b if e["event"] == name)
         _diff_shapes(f"`{name}`", shape_a, shape_b, place, findings)
     outcome_a, outcome_b = _outcome(a), _outcome(b)
+    reported: set[tuple[str, str]] = set()
     for what in sorted(outcome_a.keys() | outcome_b.keys()):
         if what in outcome_a and what in outcome_b:
-            _diff_values(what, outcome_a[what], outcome_b[what], place, findings)
+            reported |= _diff_values(what, outcome_a[what], outcome_b[what], place, findings)
+    for name in sorted(shared):
+        changed = _diff_each(
+            f"`{name}` event", _of(a, name), _of(b, name), place, findings, reported
+        )
+        if not changed and pieces is not None:  # what folding the token pieces would hide
+            _diff_each(
+                f"`{name}` piece",
+                [_untexted(name, data) for data in _of(pieces[0], name)],
+                [_untexted(name, data) for data in _of(pieces[1], name)],
+                place,
+                findings,
+                reported,
+                aligned_only=True,
+            )
+
+
+def _of(events: list[dict[str, Any]], name: str) -> list[Any]:
+    return [e.get("data", e.get("text")) for e in events if e["event"] == name]
+
+
+def _diff_each(
+    what: str,
+    a: list[Any],
+    b: list[Any],
+    place: str,
+    findings: _Findings,
+    reported: set[tuple[str, str]],
+    *,
+    aligned_only: bool = False,
+) -> bool:
+    """The k-th value of `a` against the k-th of `b` (blocks matched where the counts differ);
+    a change already in `reported` is left out. True when anything differed."""
+    if len(a) == len(b):
+        pairs = list(zip(range(len(a)), a, b, strict=True))
+    elif aligned_only:  # chunked differently: the pieces cannot be paired
+        return False
+    else:
+        keys_a, keys_b = ([_canonical(v) for v in side] for side in (a, b))
+        matcher = difflib.SequenceMatcher(a=keys_a, b=keys_b, autojunk=False)
+        pairs = [
+            (j, a[i], b[j])
+            for op, a0, a1, b0, b1 in matcher.get_opcodes()
+            if op == "replace" and a1 - a0 == b1 - b0
+            for i, j in zip(range(a0, a1), range(b0, b1), strict=True)
+        ]
+    differed = False
+    for k, x, y in pairs:
+        for path, old, new in _changed(x, y, ""):
+            differed = True
+            pair = (_short(old), _short(new))
+            if pair not in reported:
+                findings.add(
+                    f"{what} {k}: `{path or '$'}` is {pair[0]} in A, {pair[1]} in B", place
+                )
+    return differed
+
+
+def _untexted(name: str, data: Any) -> Any:
+    """A token piece without its text (content, tool-call argument pieces): folding compares
+    the text joined, so how it was split does not count."""
+    if not is_token_chunk(name, data):
+        return data
+    data = copy.deepcopy(data)
+    chunk = data[0] if isinstance(data, list) else (data.get("data") or {}).get("chunk")
+    if isinstance(chunk, dict):
+        chunk.pop("content", None)
+        for call in chunk.get("tool_call_chunks") or []:
+            if isinstance(call, dict):
+                call.pop("args", None)
+    return data
+
+
+def _canonical(value: Any) -> str:
+    from lg_testkit.cassette import dumps_compact
+
+    return dumps_compact(value)
 
 
 def _outcome(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -172,7 +269,7 @@ def _outcome(events: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for event in events:
         name, data = event["event"], event.get("data")
-        mode, _, namespace = name.partition("|")
+        mode, namespace = base_event(name)
         suffix = f" ({namespace})" if namespace else ""
         if mode == "values":
             out[f"final state{suffix}"] = data
@@ -236,7 +333,7 @@ def _merged_shape(events: Iterator[dict[str, Any]]) -> Shape:
     shape: Shape = {}
     for event in events:
         data = event.get("data")
-        if event["event"].split("|")[0] == "messages" and isinstance(data, list):
+        if base_event(event["event"])[0] == "messages" and isinstance(data, list):
             for index, part in enumerate(data):  # a [message, metadata] tuple, not a list
                 _shape(part, f"data[{index}]", shape)
         else:
@@ -272,22 +369,31 @@ def _types(types: set[str]) -> str:
     return "|".join(sorted(types))
 
 
-def _diff_values(what: str, a: Any, b: Any, place: str, findings: _Findings) -> None:
-    """Leaf values that differ where both sides have the field (shape changes are separate)."""
+def _diff_values(
+    what: str, a: Any, b: Any, place: str, findings: _Findings
+) -> set[tuple[str, str]]:
+    """Leaf values that differ where both sides have the field (shape changes are separate);
+    the (A, B) values reported."""
+    reported = set()
     for path, x, y in _changed(a, b, ""):
+        reported.add((_short(x), _short(y)))
         findings.add(f"{what}: `{path or '$'}` is {_short(x)} in A, {_short(y)} in B", place)
+    return reported
 
 
 def _changed(a: Any, b: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """(path, A's value, B's value) of each leaf that differs; a value turning into another
+    type counts only to or from null (other type changes are shape findings)."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in a.keys() & b.keys():
-            yield from _changed(a[key], b[key], f"{path}.{key}" if path else str(key))
+            if key not in _SERVER_FACTS:
+                yield from _changed(a[key], b[key], f"{path}.{key}" if path else str(key))
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             yield f"{path}.length", len(a), len(b)
         for index, (x, y) in enumerate(zip(a, b, strict=False)):
             yield from _changed(x, y, f"{path}[{index}]")
-    elif a != b and _type(a) == _type(b):
+    elif a != b and (_type(a) == _type(b) or None in (a, b)):
         yield path, a, b
 
 

@@ -4,7 +4,8 @@ LgTestkitError
 ├── CassetteError            a cassette file cannot be used
 │   ├── CassetteNotFoundError    replay asked for a cassette that does not exist
 │   ├── CassetteFormatError      the file is not a cassette, or is malformed
-│   └── CassetteVersionError     written by a format version this release cannot read
+│   ├── CassetteVersionError     written by a format version this release cannot read
+│   └── CassetteWriteError       a cassette could not be written (the old file is left intact)
 ├── UnmatchedRequestError    a replayed request has no recorded answer (also AssertionError)
 ├── SchemaViolationError     a run stream breaks the event schemas (also AssertionError)
 ├── SecretLeakError          a configured secret would have been written to disk
@@ -43,11 +44,24 @@ class CassetteVersionError(CassetteError):
     """The cassette was written in a format version this release cannot read."""
 
 
+class CassetteWriteError(CassetteError):
+    """A cassette could not be written (disk full, no permission); the old file is intact."""
+
+
 class UnmatchedRequestError(LgTestkitError, AssertionError):
     """A request reached replay that no recorded interaction answers.
 
-    An AssertionError too, so pytest reports a failed test rather than an error.
+    An AssertionError too, so pytest reports a failed test rather than an error. `request` is
+    the request as the cassette would hold it; `closest` lists the nearest recordings, each a
+    dict of `cassette`, `interaction` (index), `request` (label) and `differences`.
     """
+
+    def __init__(
+        self, message: str, *, request: Any = None, closest: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        super().__init__(message)
+        self.request = request
+        self.closest = list(closest)
 
 
 class SchemaViolationError(LgTestkitError, AssertionError):
@@ -67,8 +81,10 @@ class SchemaViolationError(LgTestkitError, AssertionError):
         super().__init__(
             f"{where}: {count} schema problem{'s' if count != 1 else ''} in the event stream "
             f"(source:event-index: event: JSON path: problem):\n{shown}\n"
-            "Fix the server or graph, or record with validation off (--lg-validate=off) "
-            "to keep the stream as it is."
+            "A recording keeps the stream as the server sent it, valid or not: the cassette is "
+            "written all the same. Fix the server or graph; or, to accept such streams, validate "
+            "leniently (--lg-validate=lenient: unknown events only warn) or not at all "
+            "(--lg-validate=off; marker: validate=...)."
         )
 
 

@@ -3,7 +3,7 @@
 Two recordings of the same scenario differ in run, thread, message and checkpoint ids, in
 timestamps, in the server's port and in how the model's text was split into tokens. After
 
-    normalize_events(events)    # events: dicts with "event", "data" (and "id", "t", ...)
+    normalize_events(events)    # stream items, or dicts with "event", "data" (and "id", ...)
 
 they differ only where the behaviour differs, so they can be compared (`lg-testkit diff`) or
 snapshotted. What changes:
@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["Normalizer", "fold_tokens", "normalize_events", "normalize_value"]
+from lg_testkit.cassette import NO_DATA, StreamItem
+
+__all__ = ["Normalizer", "fold_tokens", "is_token_chunk", "normalize_events", "normalize_value"]
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _HEX32 = r"(?<![0-9a-fA-F])[0-9a-f]{32}(?![0-9a-fA-F])"  # interrupt ids, dashless UUIDs
@@ -39,7 +41,16 @@ _ID = re.compile(rf"(?:lc_run--|run--|run-)?({_UUID}|{_HEX32})(?:-\d+(?![\w-]))?
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 _LOOPBACK = re.compile(r"(://(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])):\d+")
 _TIME_KEYS = frozenset(
-    {"created_at", "updated_at", "timestamp", "ts", "start_time", "end_time", "time"}
+    {
+        "created_at",
+        "updated_at",
+        "timestamp",
+        "ts",
+        "start_time",
+        "end_time",
+        "time",
+        "__request_start_time_ms__",  # in run configs: when the server got the request
+    }
 )
 SSE_ID = "<sse-id>"
 TIME = "<time>"
@@ -88,16 +99,33 @@ class Normalizer:
         return out
 
     def events(
-        self, events: Iterable[dict[str, Any]], *, fold: bool = True
+        self, events: Iterable[StreamItem | Mapping[str, Any]], *, fold: bool = True
     ) -> list[dict[str, Any]]:
         """Events only (comments and unterminated leftovers dropped), folded, then normalised."""
-        kept = [e for e in events if ("event" in e or "data" in e or "text" in e)]
-        kept = [e for e in kept if not e.get("incomplete")]
+        items = (e if isinstance(e, StreamItem) else StreamItem.from_dict(e) for e in events)
+        kept = [_fields(item) for item in items if item.is_event and not item.incomplete]
         return [self.event(e) for e in (fold_tokens(kept) if fold else kept)]
 
 
+def _fields(item: StreamItem) -> dict[str, Any]:
+    """An event's meaning as a dict: the fields it has of event, data or text, and id."""
+    out: dict[str, Any] = {}
+    if item.event is not None:
+        out["event"] = item.event
+    if item.data is not NO_DATA:
+        out["data"] = item.data
+    elif item.text is not None:
+        out["text"] = item.text
+    if item.id is not None:
+        out["id"] = item.id
+    return out
+
+
 def normalize_events(
-    events: Iterable[dict[str, Any]], *, fold: bool = True, normalizer: Normalizer | None = None
+    events: Iterable[StreamItem | Mapping[str, Any]],
+    *,
+    fold: bool = True,
+    normalizer: Normalizer | None = None,
 ) -> list[dict[str, Any]]:
     """The events of a stream by meaning (see the module doc); the input is left unchanged."""
     return (normalizer or Normalizer()).events(events, fold=fold)
@@ -145,6 +173,12 @@ def fold_tokens(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             last_partial[partial_key] = len(out)
         out.append(event)
     return [event for event in out if event]
+
+
+def is_token_chunk(name: str, data: Any) -> bool:
+    """A streamed piece of a message (`messages` chunk, `events` on_chat_model_stream), which
+    `fold_tokens` folds with the other pieces of the same message."""
+    return _chunk_key(name.split("|", 1)[0], name, data) is not None
 
 
 def _chunk_key(mode: str, name: str, data: Any) -> tuple[str, str] | None:

@@ -13,9 +13,11 @@ streams included up to their last chunk and marked `cut_short`. So Ctrl-C, a cra
 leaves a complete, loadable cassette: everything that finished, plus open streams as far as the
 last flush got. The cost is one rewrite of the file per interval while streams are open.
 
-Redaction as everywhere (lg_testkit.redaction): credential headers masked, configured headers
-and JSON paths masked, and a cassette containing a secret value is not written: the error says
-where the secret was, and the interaction holding it is left out of the file.
+Redaction as everywhere (lg_testkit.redaction): credential headers, query parameters and JSON
+fields masked, configured headers and JSON paths masked, and every masked or configured secret
+value masked wherever the server echoes it. A configured secret left where it cannot be masked
+(a path, a JSON key) is not written: the error says where it was, and the interaction holding
+it is left out of the file.
 """
 
 from __future__ import annotations
@@ -33,18 +35,18 @@ import httpx
 
 from lg_testkit.cassette import (
     Cassette,
+    CassetteWriter,
     Interaction,
     RecordedResponse,
     RecordedStream,
-    assemble,
-    interaction_text,
-    write_atomically,
 )
-from lg_testkit.errors import CassetteError, SecretLeakError
+from lg_testkit.errors import CassetteError, CassetteWriteError, SecretLeakError
 from lg_testkit.progress import Progress
-from lg_testkit.recorder import Capture
+from lg_testkit.cassette.writer import locked
+from lg_testkit.recorder import Capture, split_protocol
 from lg_testkit.redaction import Redaction
 from lg_testkit.serving import listen, url_of, uvicorn_server
+from lg_testkit.threadlog import is_protocol
 
 __all__ = ["RecordingProxy", "add_proxy_command"]
 
@@ -91,8 +93,9 @@ class RecordingProxy:
         self.redaction = redaction or Redaction()
         self.flush_interval = flush_interval
         self.log = log
-        self.kept = Cassette.load(self.path).interactions if append and self.path.exists() else []
-        self._texts: dict[int, str] = {}  # id of a finished interaction -> its text in the file
+        existing = Cassette.load(self.path) if append and self.path.exists() else Cassette()
+        self.kept, self.kept_threads = existing.interactions, existing.threads
+        self.writer = CassetteWriter(self.path)  # keeps the text of finished interactions
         self.captures: list[Capture] = []  # in request order
         self.left_out: set[int] = set()  # ids of captures refused by the secret scan
         self.leaks: list[str] = []
@@ -103,6 +106,10 @@ class RecordingProxy:
         self._dirty = False  # chunks arrived since the last write
         self._save_wanted = False
         self._flusher: asyncio.Task[None] | None = None
+        self.write_error: CassetteWriteError | None = None  # set while writes fail
+        # One writer per cassette: a second proxy (or test) on the same file fails at once.
+        self._writer = contextlib.ExitStack()
+        self._writer.enter_context(locked(self.path, wait=False))
 
     # -- ASGI ----------------------------------------------------------------------------------
 
@@ -149,6 +156,7 @@ class RecordingProxy:
             await self._client.aclose()
         if self.progress is not None:
             self.progress.clear()
+        self._writer.close()
 
     async def _server_info(self) -> Any:
         assert self._client is not None
@@ -191,7 +199,7 @@ class RecordingProxy:
             return
         self.captures.append(capture)
         capture.start_response(response)
-        cut_short = True
+        cut_short, dropped = True, None
         try:
             await send(
                 {
@@ -207,9 +215,12 @@ class RecordingProxy:
             cut_short = not await _pump(response, capture, receive, send, self._touch)
         except OSError:  # the client went away while we wrote
             pass
+        except httpx.TransportError as exc:  # upstream died mid-body: replay dies the same way
+            dropped = exc
+            raise
         finally:
             await response.aclose()
-            capture.finish(cut_short=cut_short)
+            capture.finish(cut_short=cut_short, dropped=dropped)
             self._report(capture)
             await self.save()
 
@@ -236,12 +247,11 @@ class RecordingProxy:
         seconds = capture.chunks[-1][0] if capture.chunks else 0.0
         assert self.progress is not None
         self.progress.clear()
-        print(
+        line = (
             f"#{self.captures.index(capture)} {interaction.request.label} -> "
-            f"{interaction.response.status}, {what}{cut}, {seconds:.2f} s",
-            file=self.log,
-            flush=True,
+            f"{interaction.response.status}, {what}{cut}, {seconds:.2f} s"
         )
+        print(self.redaction.mask_text(line), file=self.log, flush=True)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -254,8 +264,9 @@ class RecordingProxy:
     def snapshot(self, *, open_streams: bool = True) -> Cassette:
         """The cassette as of now: finished interactions, and open streams as far as they got."""
         interactions: list[Interaction] = list(self.kept)
+        protocol = [c for c in self.captures if is_protocol(c.request.method, c.request.path)]
         for capture in self.captures:
-            if id(capture) in self.left_out:
+            if id(capture) in self.left_out or capture in protocol:
                 continue
             if capture.interaction is not None:
                 interactions.append(capture.interaction)
@@ -263,7 +274,8 @@ class RecordingProxy:
                 stream = RecordedStream.from_chunks(list(capture.chunks), cut_short=True)
                 response = RecordedResponse(capture.status, dict(capture.headers), stream=stream)
                 interactions.append(Interaction(capture.request, response))
-        return Cassette(interactions, dict(self.meta), self.path, redaction=self.redaction)
+        threads = split_protocol(protocol)[1]  # one event log per thread (threadlog.py)
+        return Cassette(interactions, dict(self.meta), self.path, [*self.kept_threads, *threads])
 
     async def save(self) -> None:
         """Write the cassette atomically; an interaction holding a secret is left out.
@@ -282,10 +294,17 @@ class RecordingProxy:
     async def _write(self) -> None:
         self._dirty = False
         cassette = self.snapshot()
-        if not cassette.interactions:
+        if not cassette.interactions and not cassette.threads:
             return
         try:
             await asyncio.to_thread(self._save, cassette, self._finished())
+            if self.write_error is not None and self.log is not None:
+                print(f"lg-testkit proxy: {self.path} written again", file=self.log, flush=True)
+            self.write_error = None
+        except CassetteWriteError as exc:  # disk full, ...: say so, and try again on the next
+            self.write_error, self._dirty = exc, True
+            if self.log is not None:
+                print(f"lg-testkit proxy: error: {exc}; retrying", file=self.log, flush=True)
         except SecretLeakError as exc:
             self._leave_out_leaks(str(exc))
             # An open stream holding the secret waits until it finishes to be left out.
@@ -308,19 +327,24 @@ class RecordingProxy:
         The proxy rewrites a growing file after every exchange; re-serialising all of it each
         time made writes (and so the next events) slower as the recording grew.
         """
-        texts = []
         for interaction in cassette.interactions:
-            text = self._texts.get(id(interaction))
-            if text is None:
+            if not self.writer.kept(interaction):
                 self.redaction.apply(interaction)
-                text = interaction_text(interaction)
                 if id(interaction) in finished:
-                    self._texts[id(interaction)] = text
-            texts.append(text)
-        document = assemble(cassette.meta, texts)
-        if self.redaction.appears_in(document):  # then name every place, refusing the write
-            self.redaction.scan(cassette, str(self.path))
-        write_atomically(self.path, document)
+                    self.writer.keep(interaction)
+        for thread in cassette.threads:  # made afresh by each snapshot
+            self.redaction.apply_thread(thread)
+        document = self.writer.dumps(cassette.meta, cassette.interactions, cassette.threads)
+        if self.redaction.appears_in(document):
+            # A credential first seen after an interaction holding it was kept, or a secret
+            # where it cannot be masked: mask everything again (then refuse what is left).
+            self.writer = CassetteWriter(self.path)
+            self.redaction.enforce(cassette, str(self.path))
+            for interaction in cassette.interactions:
+                if id(interaction) in finished:
+                    self.writer.keep(interaction)
+            document = self.writer.dumps(cassette.meta, cassette.interactions, cassette.threads)
+        self.writer.write(document)
 
     def _leave_out_leaks(self, message: str) -> None:
         finished = [
@@ -334,7 +358,9 @@ class RecordingProxy:
             except SecretLeakError:
                 self.left_out.add(id(capture))
                 leaking.append(
-                    f"#{self.captures.index(capture)} {capture.interaction.request.label}"
+                    self.redaction.mask_text(
+                        f"#{self.captures.index(capture)} {capture.interaction.request.label}"
+                    )
                 )
         if leaking:
             self.leaks.append(message)
@@ -437,13 +463,24 @@ def add_proxy_command(commands: Any) -> None:
         action="append",
         default=[],
         metavar="VALUE",
-        help="never write this value (env:NAME reads the variable NAME); repeatable",
+        help="mask this value wherever it appears, refuse to write it where it cannot be masked "
+        "(env:NAME reads the variable NAME); repeatable",
+    )
+    proxy.add_argument(
+        "--keep-credential-fields",
+        action="store_true",
+        help="do not mask JSON fields named as credentials (api_key, token, password, ...)",
     )
     proxy.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    redaction = Redaction(args.redact_header, args.redact_json, args.secret)
+    redaction = Redaction(
+        args.redact_header,
+        args.redact_json,
+        args.secret,
+        mask_credential_fields=not args.keep_credential_fields,
+    )
     try:
         app = RecordingProxy(
             args.target,
@@ -470,4 +507,6 @@ def _run(args: argparse.Namespace) -> int:
         pass
     finally:
         sock.close()
-    return 1 if app.leaks else 0
+    if app.write_error is not None:
+        print(f"lg-testkit: error: the cassette was not saved: {app.write_error}", file=sys.stderr)
+    return 1 if app.leaks or app.write_error is not None else 0

@@ -11,42 +11,21 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 
-from lg_testkit.cassette import (
-    NOT_JSON,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
-    RecordedStream,
-    parse_json,
-)
+from lg_testkit.cassette import NOT_JSON, Interaction, RecordedResponse, RecordedStream, parse_json
+from lg_testkit.incoming import from_httpx
 from lg_testkit.redaction import Redaction, redact_headers
+from lg_testkit.threadlog import ProtocolThread, TimedExchange, fold, is_protocol
 
 __all__ = [
     "AsyncRecordingTransport",
     "Capture",
     "RecordingTransport",
     "interactions_of",
-    "record_request",
+    "split_protocol",
 ]
-
-
-def record_request(request: httpx.Request, redaction: Redaction | None = None) -> RecordedRequest:
-    """The cassette form of a request whose body has been read."""
-    headers = request.headers.multi_items()
-    text = request.content.decode("utf-8", "surrogateescape")
-    parsed = parse_json(text) if text else NOT_JSON
-    return RecordedRequest(
-        method=request.method,
-        path=request.url.path,
-        query=[[k, v] for k, v in parse_qsl(request.url.query.decode(), keep_blank_values=True)],
-        headers=redaction.redact_headers(headers) if redaction else redact_headers(headers),
-        json=None if parsed is NOT_JSON else parsed,
-        body=text if parsed is NOT_JSON and text else None,
-    )
 
 
 OnFinish = Callable[[Interaction], None]
@@ -69,7 +48,7 @@ class Capture:
         self.on_finish = on_finish
         self.redaction = redaction
         self.started = time.perf_counter()
-        self.request = record_request(request, redaction)
+        self.request = from_httpx(request, redaction)
         self.chunks: list[tuple[float, bytes]] = []
         self.status = 0
         self.headers: dict[str, str] = {}
@@ -177,13 +156,15 @@ class RecordingTransport(httpx.BaseTransport):
         inner: httpx.BaseTransport,
         captures: list[Capture] | None = None,
         on_finish: OnFinish | None = None,
+        redaction: Redaction | None = None,
     ) -> None:
         self.inner, self.on_finish = inner, on_finish
+        self.redaction = redaction  # collects the credential values it masks (see Capture)
         self.captures: list[Capture] = [] if captures is None else captures
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        capture = Capture(request, self.on_finish)
+        capture = Capture(request, self.on_finish, self.redaction)
         response = self.inner.handle_request(request)
         self.captures.append(capture)
         capture.start_response(response)
@@ -204,13 +185,15 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport,
         captures: list[Capture] | None = None,
         on_finish: OnFinish | None = None,
+        redaction: Redaction | None = None,
     ) -> None:
         self.inner, self.on_finish = inner, on_finish
+        self.redaction = redaction  # collects the credential values it masks (see Capture)
         self.captures: list[Capture] = [] if captures is None else captures
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        capture = Capture(request, self.on_finish)
+        capture = Capture(request, self.on_finish, self.redaction)
         response = await self.inner.handle_async_request(request)
         self.captures.append(capture)
         capture.start_response(response)
@@ -221,6 +204,34 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def split_protocol(captures: list[Capture]) -> tuple[list[Interaction], list[ProtocolThread]]:
+    """The recorded interactions, with the thread protocol's commands and subscriptions folded
+    into one event log per thread (threadlog.py) instead of kept as overlapping exchanges.
+    A subscription still open is read as far as it got, and left open."""
+    plain: list[Interaction] = []
+    exchanges: list[TimedExchange] = []
+    for capture in captures:
+        request = capture.request
+        if not is_protocol(request.method, request.path):
+            plain.append(capture.finish(cut_short=True))
+            continue
+        chunks = list(capture.chunks)
+        reply = None if capture.is_stream else parse_json(b"".join(c for _, c in chunks).decode())
+        exchanges.append(
+            TimedExchange(
+                capture.started,
+                request.method,
+                request.path,
+                request.json,
+                capture.status,
+                dict(capture.headers),
+                None if reply is NOT_JSON else reply,
+                chunks,
+            )
+        )
+    return plain, fold(exchanges)
 
 
 def interactions_of(captures: list[Capture]) -> list[Interaction]:

@@ -31,7 +31,9 @@ from lg_testkit.cassette import (
     RecordedRequest,
     RecordedResponse,
     RecordedStream,
+    StreamItem,
 )
+from lg_testkit.replay.tape import DROPPED
 from lg_testkit.validation import enforce
 
 __all__ = ["ScriptedRun"]
@@ -68,7 +70,7 @@ class ScriptedRun:
         if command is not None:
             body["command"] = command
         self.request_body = body
-        self.items: list[dict[str, Any]] = []
+        self.items: list[StreamItem] = []
         self.cut_short = False
         self._clock = 0.0
         self._serial = 0
@@ -142,7 +144,12 @@ class ScriptedRun:
         return self
 
     def cut(self) -> ScriptedRun:
-        """The connection drops here: no more events, and the stream is marked cut short."""
+        """The connection drops here: replay sends what came before, then the consumer gets the
+        error of a peer closing mid-body (httpx.RemoteProtocolError), as from a real drop. A
+        message cut mid-way has no last chunk."""
+        last = self.items[-1] if self.items else None
+        if last is not None and last.event == "messages" and isinstance(last.data, list):
+            last.data[0].pop("chunk_position", None)
         self.cut_short = True
         return self
 
@@ -162,7 +169,8 @@ class ScriptedRun:
             RecordedRequest("POST", "/threads", json={}),
             RecordedResponse(200, {"content-type": "application/json"}, json=thread),
         )
-        stream = RecordedStream(list(self.items), [], "\r\n", self.cut_short)
+        dropped = f"RemoteProtocolError: {DROPPED}" if self.cut_short else None
+        stream = RecordedStream(list(self.items), [], "\r\n", self.cut_short, dropped)
         run = Interaction(
             RecordedRequest(
                 "POST", f"/threads/{self.thread_id}/runs/stream", json=self.request_body
@@ -183,13 +191,13 @@ class ScriptedRun:
     # -- helpers -------------------------------------------------------------------------------
 
     def _emit(self, mode: str | None, event: str, data: Any) -> ScriptedRun:
-        if self.items and self.items[-1].get("event") == "error":
+        if self.items and self.items[-1].event == "error":
             raise ValueError("nothing can follow an error event: LangGraph ends the stream there")
         if self.cut_short:
             raise ValueError("the stream was cut: nothing can follow cut()")
         if mode is None or mode in self.modes:
             self._clock += self.interval
-            self.items.append({"t": round(self._clock, 6), "event": event, "data": data})
+            self.items.append(StreamItem(round(self._clock, 6), event, data))
         return self
 
     def _new_id(self, prefix: str) -> str:

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from lg_testkit.cassette import Cassette, Interaction, dumps_compact
+from lg_testkit.cassette import NO_DATA, Cassette, Interaction, StreamItem, dumps_compact
+from lg_testkit.protocol import base_event
 
 __all__ = ["Row", "add_show_command", "render_html", "render_text", "timeline"]
 
@@ -36,7 +37,7 @@ class Row:
 
     @property
     def mode(self) -> str:
-        return self.event.split("|", 1)[0]
+        return base_event(self.event)[0]
 
 
 @dataclass
@@ -62,6 +63,7 @@ def _section(index: int, interaction: Interaction) -> Section:
         label += f"  {body['assistant_id']}"
     if "stream_mode" in body:
         label += f" stream_mode={dumps_compact(body['stream_mode'])}"
+    label += _command(body.get("command"))
     if response.stream is None:
         return Section(index, label, response.status, [], _short(_compact(response.json), 60))
     texts: dict[str, str] = {}
@@ -70,20 +72,33 @@ def _section(index: int, interaction: Interaction) -> Section:
     return Section(index, label, response.status, rows, note)
 
 
-def _row(item: dict[str, Any], texts: dict[str, str]) -> Row:
-    t = float(item.get("t", 0.0))
-    if "comment" in item:
-        return Row(t, ":", str(item["comment"]).strip(), "comment")
-    if item.get("incomplete"):
-        return Row(t, "(incomplete)", _short(str(item.get("raw", ""))), "incomplete")
-    event = str(item.get("event", "message"))
-    data = item.get("data", item.get("text"))
-    mode = event.split("|", 1)[0]
+def _row(item: StreamItem, texts: dict[str, str]) -> Row:
+    t = float(item.t)
+    if item.comment is not None:
+        return Row(t, ":", item.comment.strip(), "comment")
+    if item.incomplete:
+        return Row(t, "(incomplete)", _short(item.raw or ""), "incomplete")
+    event = "message" if item.event is None else item.event
+    data = item.text if item.data is NO_DATA else item.data
+    mode = base_event(event)[0]
     summary, kind = _summary(mode, data, texts)
     token = mode in _TOKEN_MODES or (
         mode == "events" and isinstance(data, dict) and data.get("event") == "on_chat_model_stream"
     )
     return Row(t, event, _short(summary), kind, token)
+
+
+def _command(command: Any) -> str:
+    """`  resumes with "yes"` for a run started by `command: {resume: ...}` (after an interrupt)."""
+    if not isinstance(command, dict) or not command:
+        return ""
+    parts = []
+    if "resume" in command:
+        parts.append(f"resumes with {_short(dumps_compact(command['resume']), 40)}")
+    others = {key: value for key, value in command.items() if key != "resume"}
+    if others:
+        parts.append(f"command {_short(dumps_compact(others), 40)}")
+    return "  " + ", ".join(parts)
 
 
 # -- summaries ---------------------------------------------------------------------------------

@@ -18,17 +18,17 @@ from typing import Any
 
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from lg_testkit.cassette import RecordedStream
+from lg_testkit.cassette import RecordedStream, StreamItem
 from lg_testkit.normalize import normalize_events
 
 __all__ = ["StreamSnapshotExtension", "as_events"]
 
 
-def as_events(stream: Any) -> list[dict[str, Any]]:
-    """Events as dicts, from SDK `StreamPart`s, `(event, data)` pairs, dicts or a RecordedStream."""
+def as_events(stream: Any) -> list[StreamItem | dict[str, Any]]:
+    """Events from SDK `StreamPart`s, `(event, data)` pairs, dicts or a RecordedStream."""
     if isinstance(stream, RecordedStream):
-        return stream.events
-    events: list[dict[str, Any]] = []
+        return list(stream.events)
+    events: list[StreamItem | dict[str, Any]] = []
     for part in stream if isinstance(stream, Iterable) else ():
         if isinstance(part, dict):
             events.append(part)

@@ -4,9 +4,13 @@
     validate_stream(events, modes=["updates"])   every event, plus the rules of a whole stream
     check_interaction(interaction, source=...)   a recorded run-stream exchange (modes from request)
 
-Stream rules: `metadata` comes first (it carries the `run_id`); each event belongs to a requested
+Stream rules, as langgraph-api sends each endpoint (lg_testkit.protocol.stream_request reads
+what a request asked for): a run stream (`POST .../runs/stream`, stateless `POST /runs/stream`)
+starts with `metadata` (it carries the `run_id`); a join (`GET .../runs/{run_id}/stream`) need
+not, and without `stream_mode` it carries the run's own modes; each event belongs to a requested
 stream mode, or is `metadata`, `error` or `end`; subgraph events (`MODE|namespace`) only come with
-`stream_subgraphs`; the `id`s of a resumable stream never go down; nothing follows `error`.
+`stream_subgraphs`; the `id`s of a resumable stream never go down; nothing follows `error`,
+except on a thread stream (`GET /threads/{t}/stream`), where the next run's `metadata` may.
 An unknown event name is an error when strict and a warning when lenient.
 
 Each finding is a `Problem`, printed as `source:event-index: event-name: json-path: message`, the
@@ -28,15 +32,10 @@ import jsonschema
 import referencing
 from jsonschema.exceptions import ValidationError, best_match
 
-from lg_testkit.cassette import Cassette, Interaction
+from lg_testkit.cassette import NO_DATA, Cassette, Interaction, StreamItem
 from lg_testkit.errors import SchemaViolationError, SchemaWarning
-from lg_testkit.schemas import (
-    EVENT_SCHEMAS,
-    MODE_OF_EVENT,
-    base_event,
-    load_schema,
-    schema_documents,
-)
+from lg_testkit.protocol import EVENT_MODES, StreamRequest, base_event, stream_request
+from lg_testkit.schemas import EVENT_SCHEMAS, load_schema, schema_documents
 
 __all__ = [
     "Problem",
@@ -52,7 +51,6 @@ __all__ = [
 Severity = Literal["error", "warning"]
 _ROOT = "$"
 _MAX_SHOWN = 80  # characters of a value quoted in a message
-_RUN_STREAM = re.compile(r"^(/threads/[^/]+)?/runs(/[^/]+)?/stream$")
 _NUMERIC_ID = re.compile(r"^\d+(?:-\d+)*$")
 
 
@@ -76,11 +74,17 @@ class Problem:
 # -- one event -------------------------------------------------------------------------------
 
 
-class _Validators:
-    """A compiled validator per event name: jsonschema-rs for yes/no, jsonschema to explain."""
+class Validators:
+    """A compiled validator per name: jsonschema-rs for yes/no, jsonschema to explain.
 
-    def __init__(self) -> None:
-        documents = schema_documents()
+    `documents` are every schema by `$id` (for `$ref`s); `schemas` maps a name (an event name,
+    a thread-protocol document) to its schema. Run streams and the thread protocol each have one.
+    """
+
+    def __init__(
+        self, documents: dict[str, dict[str, Any]], schemas: dict[str, dict[str, Any]]
+    ) -> None:
+        self.schemas = schemas
         self.registry = referencing.Registry().with_resources(
             (uri, referencing.Resource.from_contents(doc)) for uri, doc in documents.items()
         )
@@ -90,24 +94,24 @@ class _Validators:
         except ImportError:  # pragma: no cover - jsonschema-rs is a dependency
             return
         registry = jsonschema_rs.Registry(list(documents.items()))
-        for event, stem in EVENT_SCHEMAS.items():
-            self.fast[event] = jsonschema_rs.validator_for(load_schema(stem), registry=registry)
+        for name, schema in schemas.items():
+            self.fast[name] = jsonschema_rs.validator_for(schema, registry=registry)
 
-    def is_valid(self, event: str, data: Any) -> bool:
-        fast = self.fast.get(event)
+    def is_valid(self, name: str, instance: Any) -> bool:
+        fast = self.fast.get(name)
         if fast is not None:
-            return bool(fast.is_valid(data))
-        return bool(self.explainer(event).is_valid(data))
+            return bool(fast.is_valid(instance))
+        return bool(self.explainer(name).is_valid(instance))
 
-    @cache  # noqa: B019 - one instance for the life of the process
-    def explainer(self, event: str) -> jsonschema.Draft202012Validator:
-        schema = load_schema(EVENT_SCHEMAS[event])
-        return jsonschema.Draft202012Validator(schema, registry=self.registry)
+    @cache  # noqa: B019 - one instance per schema set, for the life of the process
+    def explainer(self, name: str) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator(self.schemas[name], registry=self.registry)
 
 
 @cache
-def _validators() -> _Validators:
-    return _Validators()
+def _validators() -> Validators:
+    schemas = {event: load_schema(stem) for event, stem in EVENT_SCHEMAS.items()}
+    return Validators(schema_documents(), schemas)
 
 
 def validate_event(
@@ -206,13 +210,16 @@ def validate_stream(
     strict: bool = True,
     source: str = "<stream>",
     from_start: bool = True,
+    one_run: bool = True,
 ) -> list[Problem]:
     """The problems of a stream's events, in order.
 
-    `events` are cassette stream items (`{"event", "data", "id"}`; comments and leftovers are
-    skipped) or `(event, data[, id])` tuples such as langgraph_sdk's `StreamPart`. `modes` and
+    `events` are cassette stream items (`StreamItem`s, or dicts in the file's form; comments
+    and leftovers are skipped) or `(event, data[, id])` tuples such as langgraph_sdk's
+    `StreamPart`. `modes` and
     `subgraphs` are what the request asked for; None means unknown and skips those checks.
-    `from_start=False` for a stream joined part-way (no `metadata` expected first).
+    `from_start=False` for a stream joined part-way (no `metadata` expected first);
+    `one_run=False` for a thread stream, where a new run's `metadata` may follow an `error`.
     """
     wanted = [modes] if isinstance(modes, str) else None if modes is None else list(modes)
     problems: list[Problem] = []
@@ -223,13 +230,14 @@ def validate_stream(
     for index, (name, data, event_id, has_data) in enumerate(_normalised(events)):
         base, namespace = base_event(name)
         where = (source, index, name, _ROOT)
-        if failed_at is not None and failed_at == index - 1:
+        next_run = not one_run and base == "metadata"
+        if failed_at is not None and failed_at == index - 1 and not next_run:
             problems.append(Problem(*where, f"no event may follow `error` (event {failed_at})"))
         if index == 0 and from_start and base != "metadata":
             problems.append(
                 Problem(*where, "expected `metadata` (with the run_id) as the first event")
             )
-        mode = MODE_OF_EVENT.get(base)
+        mode = EVENT_MODES.get(base)
         unrequested = mode is not None and wanted is not None and mode not in wanted
         if unrequested and not _interrupt_values(base, data):
             problems.append(
@@ -277,15 +285,13 @@ def validate_stream(
 def _normalised(events: Iterable[Any]) -> Iterable[tuple[str, Any, str | None, bool]]:
     """(name, data, id, has JSON data) for each event; SSE's default name is `message`."""
     for event in events:
-        if isinstance(event, dict):
-            if not ("event" in event or "data" in event or "text" in event):
+        if isinstance(event, dict):  # a stream item in the file's form
+            event = StreamItem.from_dict(event)
+        if isinstance(event, StreamItem):
+            if not event.is_event:
                 continue  # a comment or an incomplete trailing block
-            yield (
-                event.get("event") or "message",
-                event.get("data"),
-                event.get("id"),
-                "data" in event,
-            )
+            has_data = event.data is not NO_DATA
+            yield event.event or "message", event.data if has_data else None, event.id, has_data
         else:
             name, data, *rest = event
             yield name or "message", data, (rest[0] if rest else None), True
@@ -300,44 +306,35 @@ def _interrupt_values(base: str, data: Any) -> bool:
 
 
 def is_run_stream(interaction: Interaction) -> bool:
-    """A run's event stream: POST .../runs/stream or a join (GET .../runs/{run_id}/stream)."""
-    return interaction.response.stream is not None and bool(
-        _RUN_STREAM.match(interaction.request.path)
-    )
+    """A stream of run events: a run stream, a join or a thread stream (see the module doc)."""
+    return interaction.response.stream is not None and stream_settings(interaction) is not None
 
 
-def stream_settings(interaction: Interaction) -> tuple[list[str] | None, bool | None, bool]:
-    """(modes, subgraphs, from_start) as the request asked; None where the request does not say."""
+def stream_settings(interaction: Interaction) -> StreamRequest | None:
+    """What the request asked of the stream (modes, subgraphs, from_start, one_run); None when
+    it is not a request for run events. lg_testkit.protocol knows the endpoints."""
     request = interaction.request
-    if request.method == "POST":
-        body = request.json if isinstance(request.json, dict) else {}
-        modes = body.get("stream_mode") or "values"
-        return (
-            ([modes] if isinstance(modes, str) else list(modes)),
-            bool(body.get("stream_subgraphs", False)),
-            True,
-        )
-    query_modes = [value for key, value in request.query if key == "stream_mode"]
-    headers = {key.lower(): value for key, value in request.headers.items()}
-    last_id = headers.get("last-event-id")
-    return query_modes or None, None, last_id in (None, "-1")
+    return stream_request(
+        request.method, request.path, request.json, request.query, request.headers
+    )
 
 
 def check_interaction(
     interaction: Interaction, *, source: str, strict: bool = True
 ) -> list[Problem]:
-    """The problems of one recorded exchange; nothing to check unless it is a run stream."""
-    if not is_run_stream(interaction):
+    """The problems of one recorded exchange; nothing to check unless it streams run events."""
+    asked = stream_settings(interaction)
+    stream = interaction.response.stream
+    if asked is None or stream is None:
         return []
-    assert interaction.response.stream is not None
-    modes, subgraphs, from_start = stream_settings(interaction)
     return validate_stream(
-        interaction.response.stream.items,
-        modes=modes,
-        subgraphs=subgraphs,
+        stream.items,
+        modes=asked.modes,
+        subgraphs=asked.subgraphs,
         strict=strict,
         source=source,
-        from_start=from_start,
+        from_start=asked.from_start,
+        one_run=asked.one_run,
     )
 
 

@@ -4,6 +4,7 @@ vcrpy stores each response body as one string; an SSE stream becomes one opaque 
 timing. This reads the file with vcrpy's own deserializer and runs each exchange through the
 recorder's capture, so redaction, content decoding and SSE parsing are exactly those of a live
 recording. vcrpy kept no chunking or timing, so each imported stream is one chunk at t=0.
+The result passes the checks of `Cassette.load`, so what is imported can be loaded again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from vcr.serialize import deserialize
 from vcr.serializers import jsonserializer, yamlserializer
 
 from lg_testkit.cassette import Cassette
-from lg_testkit.errors import CassetteFormatError, CassetteNotFoundError
+from lg_testkit.cassette.reader import from_document, read_file
+from lg_testkit.errors import CassetteFormatError
 from lg_testkit.recorder import Capture
 
 __all__ = ["from_vcrpy"]
@@ -26,9 +28,9 @@ def from_vcrpy(path: str | os.PathLike[str]) -> Cassette:
     """An lg-testkit cassette with the interactions of vcrpy cassette `path` (YAML or JSON)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CassetteNotFoundError(f"{path}: no such vcrpy cassette") from None
+        text = read_file(path, "vcrpy cassette").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(f"{path}: cannot read vcrpy cassette: {exc}") from None
     serializer = jsonserializer if path.suffix == ".json" else yamlserializer
     try:
         requests, responses = deserialize(text, serializer)[:2]
@@ -52,4 +54,7 @@ def from_vcrpy(path: str | os.PathLike[str]) -> Cassette:
         capture.start_response(httpx.Response(status, headers=headers))
         capture.chunk(body if isinstance(body, bytes) else body.encode(), at=0.0)
         interactions.append(capture.finish(cut_short=False))
-    return Cassette(interactions, {"imported_from": {"vcrpy": str(path)}})
+    imported = Cassette(interactions, {"imported_from": {"vcrpy": str(path)}})
+    checked = from_document(imported.to_dict(), path)  # e.g. a 204 with a body: refused here
+    checked.path = None
+    return checked

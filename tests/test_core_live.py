@@ -82,7 +82,7 @@ async def test_async_client_replays_every_stream_mode(
     assert replayed == live
     assert live[0][0] == "metadata" and len(live) >= 2
     [recorded] = recorded_streams(cassette)
-    assert [(e.get("event"), e.get("data")) for e in recorded.events] == live
+    assert [(e.event, e.data) for e in recorded.events] == live
 
 
 @pytest.mark.parametrize("mode", ["values", "messages-tuple", ["updates", "custom"]], ids=mode_id)
@@ -147,7 +147,7 @@ def test_replay_sends_the_recorded_bytes_in_the_recorded_chunks(
     # Parse then encode of the stored stream is exactly what the server sent.
     [stream] = recorded_streams(cassette)
     assert b"".join(stream.encode()) == b"".join(live_chunks)
-    assert "raw" not in str(stream.items)  # real LangGraph output needs no raw fallback
+    assert all(item.raw is None for item in stream.items)  # real LangGraph output needs no raw
 
 
 async def test_recording_passes_events_through_as_the_graph_emits_them(
@@ -172,7 +172,7 @@ async def test_recording_passes_events_through_as_the_graph_emits_them(
     assert live[-1] - live[0] > 0.5
 
     [stream] = recorded_streams(cassette)
-    ticks = [item["t"] for item in stream.events if item.get("event") == "custom"]
+    ticks = [item.t for item in stream.events if item.event == "custom"]
     assert ticks[-1] - ticks[0] > 0.5  # arrival offsets are stored per event
 
     with use_cassette(cassette, "none", speed=1.0):
@@ -224,7 +224,7 @@ async def test_a_stream_abandoned_halfway_is_recorded_up_to_the_break(
         live = await first_two_ticks(langgraph_url)
     [stream] = recorded_streams(cassette)
     assert stream.cut_short
-    assert [item.get("data") for item in stream.events][:3] == live
+    assert [item.data for item in stream.events][:3] == live
     assert len(stream.events) < 7  # not the whole run
 
     with use_cassette(cassette, "none"):
@@ -262,8 +262,8 @@ async def test_new_episodes_appends_and_all_overwrites(tmp_path: Path, langgraph
         # Replays the two recorded calls, records the failing run after them.
         await stream_events(langgraph_url, "agent", input=SEED_INPUT)
         await stream_events(langgraph_url, "failing", input={})
-    assert [s.events[-1].get("event") for s in recorded_streams(cassette)] == ["values", "error"]
+    assert [s.events[-1].event for s in recorded_streams(cassette)] == ["values", "error"]
 
     with use_cassette(cassette, "all"):
         await stream_events(langgraph_url, "failing", input={})
-    assert [s.events[-1].get("event") for s in recorded_streams(cassette)] == ["error"]
+    assert [s.events[-1].event for s in recorded_streams(cassette)] == ["error"]

@@ -123,9 +123,7 @@ def _chunked_again(cassette: Cassette) -> Cassette:
 
 
 def _from_document(document: dict[str, Any]) -> Cassette:
-    from lg_testkit.cassette import _Reader
-
-    return _Reader(Path("edited.json")).cassette(document)
+    return Cassette.from_dict(document, "edited.json")
 
 
 def test_rechunked_tokens_and_new_ids_are_not_differences(

@@ -12,6 +12,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "chat_client"
 
 def test_the_example_chat_client_suite_passes_offline_from_its_cassettes() -> None:
     env = dict(os.environ, LG_URL="http://127.0.0.1:9")  # nothing listens there
+    for name in [n for n in env if n.startswith("PYTEST_XDIST")]:  # syrupy reports under xdist
+        del env[name]
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=EXAMPLE,

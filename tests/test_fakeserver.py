@@ -23,7 +23,7 @@ from langgraph_sdk import get_client
 from lg_testkit.cassette import Cassette, RecordedRequest
 from lg_testkit.errors import UnmatchedRequestError
 from lg_testkit.fakeserver import FakeServer, Faults
-from lg_testkit.matching import differences, normalize
+from lg_testkit.replay.matching import differences, normalize
 
 
 def recorded_stream_bytes(cassette: Path, index: int) -> bytes:
@@ -339,7 +339,7 @@ async def test_sdk_resumes_a_dropped_stream_from_last_event_id(
 ) -> None:
     recorded = Cassette.load(recording.cassette("modes")).interactions[1].response.stream
     assert recorded is not None
-    ids = [item["id"] for item in recorded.events]
+    ids = [item.id for item in recorded.events]
     # langgraph-api 0.16 can give two events one id; resuming after such an id is ambiguous on
     # a real server too, so drop right after an event whose id is unique.
     drop_after = next(n for n in range(5, len(ids)) if ids.count(ids[n - 1]) == 1)
@@ -361,7 +361,7 @@ async def test_sdk_resumes_a_dropped_stream_from_last_event_id(
     assert events == recording.observed["modes"]["events"]  # every event, exactly once
     joins = [
         line
-        for line in server.app.log
+        for line in server.log
         if line.startswith("GET") and "/stream [Last-Event-ID" in line
     ]
     assert len(joins) == 1
@@ -371,7 +371,7 @@ def test_join_replays_events_after_last_event_id(recording: Recording) -> None:
     server = FakeServer.from_path(recording.cassette("modes"))
     stream = Cassette.load(recording.cassette("modes")).interactions[1].response
     assert stream.stream is not None
-    ids = [item["id"] for item in stream.stream.events]
+    ids = [item.id for item in stream.stream.events]
     # langgraph-api 0.16 can repeat an id within one millisecond: resume after a unique one.
     k = next(k for k in range(2, len(ids) - 1) if ids.count(ids[k]) == 1)
     with httpx.Client(transport=server.sync_transport(), base_url="http://x") as client:

@@ -58,3 +58,11 @@ def test_js_sdk_gets_the_404_naming_the_closest_recording(
     detail = json.loads(seen["error"].removeprefix("HTTP 404: "))["detail"]
     assert "No recorded interaction in" in detail
     assert "json.input.value: recorded 'x', got 'not recorded'" in detail
+
+
+def test_the_js_sdk_under_test_is_what_npm_calls_latest(js_dir: Path) -> None:
+    """npm marks `@langchain/langgraph-sdk` 2.0.0 deprecated; teams install `latest` (1.15.x)."""
+    package = js_dir / "node_modules" / "@langchain" / "langgraph-sdk" / "package.json"
+    version = json.loads(package.read_text())["version"]
+    major, minor = (int(part) for part in version.split(".")[:2])
+    assert major == 1 and minor >= 15, version

@@ -272,7 +272,9 @@ def _replayed(path: Path) -> Iterator[bytes]:
     from lg_testkit.replay import ReplayTransport
 
     with (
-        httpx.Client(transport=ReplayTransport(path), base_url="http://lg") as client,
+        httpx.Client(
+            transport=ReplayTransport(path, validate="off"), base_url="http://lg"
+        ) as client,
         client.stream("POST", "/runs/stream") as r,
     ):
         yield from r.iter_raw()

@@ -64,7 +64,7 @@ def test_contract_mode_runs_live_and_writes_nothing(
     project: pytest.Pytester, langgraph_url: str
 ) -> None:
     project.makepyfile(test_clients=CLIENT_TESTS)
-    project.runpytest(f"--lg-live-url={langgraph_url}").assert_outcomes(passed=2)
+    project.runpytest("--lg-contract", f"--lg-live-url={langgraph_url}").assert_outcomes(passed=2)
     assert cassettes(project.path) == []
 
 
@@ -88,7 +88,7 @@ def test_stream(lg_sync_client):
     list(lg_sync_client.runs.stream(None, "agent", input={}))
 """,
     )
-    result = project.runpytest("--lg-live-url=http://broken.invalid")
+    result = project.runpytest("--lg-contract", "--lg-live-url=http://broken.invalid")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*SchemaViolationError*", "*:0: metadata: $: 'run_id' is a required property*"]

@@ -92,7 +92,7 @@ def _items(tmp_path: Path, broken_server: str, name: str) -> list[dict[str, obje
         _consume(broken_server, name)
     stream = Cassette.load(path).interactions[0].response.stream
     assert stream is not None
-    return [{k: v for k, v in item.items() if k != "t"} for item in stream.items]
+    return [{k: v for k, v in item.to_dict().items() if k != "t"} for item in stream.items]
 
 
 def test_data_that_is_not_json_is_kept_as_text(broken_server: str, tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_two_workers_record_complete_cassettes_each_of_its_own_test(
     for path in files:
         stream = Cassette.load(path).interactions[0].response.stream  # complete: it loads
         assert stream is not None and len(stream.items) == 300
-        [owner] = {item["data"]["test"] for item in stream.items}  # one test's events only
+        [owner] = {item.data["test"] for item in stream.items}  # one test's events only
         owners.add(owner.split("::")[1])
         assert path.stem in names
     assert owners == expected

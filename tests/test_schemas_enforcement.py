@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from lg_testkit import CassetteSession, SchemaViolationError
-from lg_testkit.cassette import Cassette
+from lg_testkit.cassette import Cassette, StreamItem
 from lg_testkit.contract import check_contract, format_table
 from lg_testkit.errors import SchemaWarning
 from lg_testkit.schemas import STREAM_MODES
@@ -35,8 +35,8 @@ def broken_copy(tmp_path: Path) -> tuple[Path, int]:
     number = next(n for n, i in enumerate(cassette.interactions) if i.response.stream is not None)
     stream = cassette.interactions[number].response.stream
     assert stream is not None
-    del stream.events[0]["data"]["run_id"]
-    stream.events[0].pop("raw", None)
+    del stream.events[0].data["run_id"]
+    stream.events[0].raw = None
     path = tmp_path / "broken.json"
     cassette.save(path)
     return path, number
@@ -75,7 +75,7 @@ def test_lenient_replay_warns_about_unknown_events_but_serves_them(tmp_path: Pat
     cassette = Cassette.load(STREAMS / "interrupt-resume.json")
     stream = next(i.response.stream for i in cassette.interactions if i.response.stream)
     assert stream is not None
-    stream.items.insert(1, {"t": 0.0, "event": "feedback", "data": {"score": 1}})
+    stream.items.insert(1, StreamItem(0.0, "feedback", {"score": 1}))
     stream.chunks = []  # edited: replay sends one chunk per item
     cassette.save(tmp_path / "unknown.json")
     with pytest.warns(SchemaWarning, match=r"unknown.json#\d+:1: feedback: \$: warning: unknown"):
@@ -201,3 +201,32 @@ def test_marker_and_ini_select_the_validation_level(
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     pytester.runpytest("-p", "no:cacheprovider", "--lg-validate=strict").assert_outcomes(failed=1)
     assert json.loads((pytester.path / "broken.json").read_text())["format"]
+
+
+def test_a_recording_that_fails_validation_is_kept_and_the_hint_says_so(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_record=f"""
+import httpx, pytest
+
+BAD = {BAD_STREAM!r}
+
+def server(request):
+    return httpx.Response(200, headers={{"content-type": "text/event-stream"}}, content=BAD)
+
+@pytest.mark.lg_cassette("bad.json")
+def test_record(lg_cassette):
+    transport = lg_cassette.transport(httpx.MockTransport(server))
+    with httpx.Client(base_url="http://lg", transport=transport) as client:
+        body = {{"assistant_id": "agent", "stream_mode": "messages-tuple"}}
+        client.post("/threads/t1/runs/stream", json=body).read()
+"""
+    )
+    pytester.makeini(INI)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--lg-record-mode=all")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the cassette is written all the same*"])
+    result.stdout.no_fnmatch_line("*to keep the stream*")
+    kept = Cassette.load(pytester.path / "bad.json")
+    assert validate_cassette(kept)  # kept as the server sent it, invalid

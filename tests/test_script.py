@@ -86,14 +86,14 @@ def test_events_follow_the_requested_modes_and_the_same_seed_gives_the_same_byte
         )
 
     first, second = build(), build()
-    assert [item["event"] for item in first.items] == ["metadata", "updates", "updates", "values"]
-    assert first.items[-1]["data"]["__interrupt__"][0]["value"] == "approve?"
+    assert [item.event for item in first.items] == ["metadata", "updates", "updates", "values"]
+    assert first.items[-1].data["__interrupt__"][0]["value"] == "approve?"
     assert first.cassette().dumps() == second.cassette().dumps()
 
 
 def test_a_script_that_breaks_the_schemas_is_refused() -> None:
     run = ScriptedRun(input=QUESTION, stream_mode="updates").update("agent", {"messages": []})
-    run.items[-1]["data"] = ["not", "keyed", "by", "node"]  # what no server sends
+    run.items[-1].data = ["not", "keyed", "by", "node"]  # what no server sends
     with pytest.raises(
         SchemaViolationError, match=r"scripted run .*:1: updates: \$: expected object, found array"
     ):

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from browsers import CHROMIUM_FLAGS, require_chromium
 
 from lg_testkit.cli import main
 
 STREAMS = Path(__file__).parent / "data" / "streams" / "0.16.7"
-CHROMIUM = next(
-    (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
-)
 
 
 def show(capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -57,22 +54,13 @@ def test_html_is_self_contained(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "</script" not in html.split('id="lg-data"', 1)[1].split("</script>", 1)[0]
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="needs Debian's chromium (apt-get install -y chromium) for headless checks",
-)
 def test_html_timeline_renders_in_headless_chromium(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Debian's chromium draws the page (in CI, where .ci/run installs it, it never skips)."""
+    flags = [require_chromium(), *CHROMIUM_FLAGS, "--user-data-dir=" + str(tmp_path / "profile")]
     page = tmp_path / "timeline.html"
     show(capsys, str(STREAMS / "all-modes.json"), "--html", str(page))
-    flags = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--user-data-dir=" + str(tmp_path / "profile"),
-    ]
     dom = subprocess.run(
         [*flags, "--dump-dom", page.as_uri()],
         capture_output=True,
@@ -130,3 +118,11 @@ def test_html_timeline_draws_in_jsdom(
     assert drawn["rendered"] == drawn["circles"] == items
     assert drawn["svgs"] >= 2 and drawn["gaps"] > 10  # timeline and token cadence bars
     assert "token cadence:" in drawn["text"]
+
+
+def test_a_resumed_run_says_so_and_with_what(capsys: pytest.CaptureFixture[str]) -> None:
+    out = show(capsys, str(STREAMS / "interrupt-resume.json"), "--color", "never")
+    headers = [line for line in out.splitlines() if line.startswith("#")]
+    first, resumed = (line for line in headers if "/runs/stream" in line)
+    assert "resumes" not in first
+    assert resumed.endswith('"checkpoints"]  resumes with "yes"  -> 200')

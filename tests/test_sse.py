@@ -84,7 +84,7 @@ def test_a_crlf_split_across_chunks_is_one_line_end() -> None:
 
 def test_langgraph_streams_store_parsed_events_without_raw_fallback() -> None:
     stream = RecordedStream.from_chunks([(0.01, LANGGRAPH[:40]), (0.02, LANGGRAPH[40:])])
-    assert stream.items == [
+    assert [item.to_dict() for item in stream.items] == [
         {"t": 0.02, "event": "metadata", "data": {"run_id": "1f0", "attempt": 1}, "id": "1-0"},
         {"t": 0.02, "comment": " heartbeat"},
         {

@@ -36,7 +36,8 @@ def test_the_committed_corpus_of_two_server_versions_is_valid(
 ) -> None:
     status, lines, err = run(capsys, str(STREAMS / "0.16.7"), str(STREAMS / "0.2.125"))
     assert (status, lines) == (0, [])
-    assert "12 file(s)" in err and "all valid" in err
+    files = len([*(STREAMS / "0.16.7").glob("*.json"), *(STREAMS / "0.2.125").glob("*.json")])
+    assert f"{files} file(s)" in err and "all valid" in err
 
 
 def test_a_body_saved_from_a_live_server_validates(
@@ -104,7 +105,7 @@ def test_a_broken_cassette_names_its_interaction(
     number = next(n for n, i in enumerate(cassette.interactions) if i.response.stream)
     stream = cassette.interactions[number].response.stream
     assert stream is not None
-    stream.events[1]["data"].pop("message")  # the error event
+    stream.events[1].data.pop("message")  # the error event
     cassette.save(tmp_path / "failing.json")
     status, lines, _ = run(capsys, str(tmp_path))
     assert (status, lines) == (

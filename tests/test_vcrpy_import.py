@@ -40,7 +40,7 @@ def test_a_vcrpy_cassette_converts_and_replays_event_by_event(
     streams = [
         i.response.stream for i in Cassette.load(converted).interactions if i.response.stream
     ]
-    assert [(e["event"], e["data"]) for e in streams[0].events] == live
+    assert [(e.event, e.data) for e in streams[0].events] == live
     assert len(streams[0].chunks) == 1  # vcrpy kept one blob: no boundaries or timing to restore
 
     with socket.socket() as sock:

@@ -1,151 +1,172 @@
-"""The fake server's ASGI app: recorded answers, streamed chunk by chunk, with ids bound.
+"""The fake server's ASGI app: the replay engine's replies over HTTP.
 
-Plain ASGI (no framework), so a replayed stream costs one `send` per chunk and nothing else.
+Plain ASGI (no framework), so a replayed stream costs one `send` per piece and nothing else.
 A request no recording answers gets HTTP 404 with a JSON body:
 
     {"detail": "No recorded interaction in ... matches POST /threads/.../runs/stream. ...",
      "closest": [{"cassette": ..., "interaction": 3, "request": ..., "differences": [...]}]}
 
-and the header `lg-testkit-unmatched: true`, so in-process clients can turn it into a failure.
-`GET /ok` and `GET /info` answer even when not recorded (`/info` from the cassette's meta).
+and the header `lg-testkit-unmatched: true`. `GET /ok` and `GET /info` answer even when not
+recorded (`/info` from the cassette's meta). Every answer allows any origin (CORS), and a
+preflight `OPTIONS` is answered at once, so a browser page served elsewhere can use it. Serving several cassettes, a consumer may pin the
+one its conversations come from: base URL `http://host:port/_cassette/NAME/`, or the header
+`lg-testkit-cassette: NAME` (NAME: the file name, its stem, or its path).
 """
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
-from lg_testkit.cassette import NOT_JSON, RecordedRequest, RecordedStream, parse_json
-from lg_testkit.fakeserver.conversations import Answer, Conversations, Unmatched
-from lg_testkit.fakeserver.faults import Faults, check_chunking
-from lg_testkit.fakeserver.playback import Tape, play
-from lg_testkit.redaction import redact_headers
+import anyio
+import httpx
 
-__all__ = ["UNMATCHED_HEADER", "FakeServerApp", "request_from_asgi"]
+from lg_testkit.cassette import RecordedRequest, dumps_compact, parse_json
+from lg_testkit.incoming import from_asgi
+from lg_testkit.protocol import RouteKind, route
+from lg_testkit.replay.engine import UNMATCHED_HEADER, ReplayEngine
+from lg_testkit.replay.playing import ConnectionDropped, send_plan
+from lg_testkit.replay.tape import DROPPED
+from lg_testkit.replay.threads import LiveStream
 
-UNMATCHED_HEADER = "lg-testkit-unmatched"
+__all__ = ["UNMATCHED_HEADER", "FakeServerApp"]
+
+# A browser page on another origin may call the fake server, and read `Location` to reconnect.
+_CORS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    (b"access-control-expose-headers", b"location, content-location"),
+    (b"access-control-max-age", b"600"),
+]
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def request_from_asgi(scope: Scope, body: bytes) -> RecordedRequest:
-    """The cassette form of an incoming request, as the recorder would have written it."""
-    text = body.decode("utf-8", "surrogateescape")
-    parsed = parse_json(text) if text else NOT_JSON
-    query = scope.get("query_string", b"").decode("latin-1")
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-    return RecordedRequest(
-        method=scope["method"],
-        path=scope["path"],
-        query=[[k, v] for k, v in parse_qsl(query, keep_blank_values=True)],
-        headers=redact_headers(headers),
-        json=None if parsed is NOT_JSON else parsed,
-        body=text if parsed is NOT_JSON and text else None,
-    )
-
-
 class FakeServerApp:
-    """ASGI app answering from `conversations`; `unmatched` lists what it could not answer."""
+    """ASGI app answering from `engine`."""
 
-    def __init__(
-        self,
-        conversations: Conversations,
-        *,
-        chunking: str = "recorded",
-        speed: float | None = None,
-        faults: Faults | None = None,
-        server_info: Any = None,
-    ) -> None:
-        self.conversations = conversations
-        self.chunking = check_chunking(chunking)
+    def __init__(self, engine: ReplayEngine, *, speed: float | None = None) -> None:
+        self.engine = engine
         self.speed = speed
-        self.faults = faults or Faults()
-        self.server_info = server_info
-        self.unmatched: list[Unmatched] = []
-        self.log: list[str] = []  # "METHOD /path [Last-Event-ID] -> status", in order
-        self._lock = threading.Lock()  # in-process and loopback clients may share one server
-        self._tapes: dict[int, tuple[RecordedStream, Tape]] = {}
-
-    def reset(self) -> None:
-        with self._lock:
-            self.conversations.reset()
-            self.unmatched.clear()
-            self.log.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         body = await _read_body(receive)
-        request = request_from_asgi(scope, body)
-        last_event_id = _header(scope, b"last-event-id")
-        with self._lock:
-            answer = self.conversations.answer(request, last_event_id)
-            if isinstance(answer, Unmatched) and not self._fallback(request):
-                self.unmatched.append(answer)
-            resumed = f" [Last-Event-ID: {last_event_id}]" if last_event_id else ""
-            status = (
-                answer.recorded.interaction.response.status
-                if isinstance(answer, Answer)
-                else (200 if self._fallback(request) is not None else 404)
-            )
-            self.log.append(f"{request.label}{resumed} -> {status}")
-        if isinstance(answer, Answer):
-            await self._send_answer(answer, send)
-        elif (fallback := self._fallback(request)) is not None:
-            await _send_json(send, 200, fallback)
-        else:
-            await _send_json(
-                send,
-                404,
-                {"detail": answer.text, "closest": answer.closest},
-                [(UNMATCHED_HEADER.encode(), b"true")],
-            )
-
-    def _fallback(self, request: RecordedRequest) -> Any:
-        if request.method == "GET" and request.path == "/ok":
-            return {"ok": True}
-        if request.method == "GET" and request.path == "/info" and self.server_info:
-            return self.server_info
-        return None
-
-    async def _send_answer(self, answer: Answer, send: Send) -> None:
-        response = answer.recorded.interaction.response
-        bindings = answer.bindings
-        headers = [
-            (name.encode("latin-1"), bindings.live_text(value).encode("latin-1"))
-            for name, value in response.headers.items()
-        ]
-        if response.stream is None:
-            content = bindings.live_bytes(response.content())
-            headers.append((b"content-length", str(len(content)).encode()))
-            await send(
-                {"type": "http.response.start", "status": response.status, "headers": headers}
-            )
-            await send({"type": "http.response.body", "body": content})
+        if scope["method"] == "OPTIONS":  # a browser's CORS preflight: allow what it asks
+            asked = _header(scope, b"access-control-request-headers") or "*"
+            headers = [*_CORS, (b"access-control-allow-headers", asked.encode("latin-1"))]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
             return
-        tape = self._tape(response.stream)
-        if answer.is_join:
-            plan = tape.plan(bindings, start=tape.start_after(answer.join_after))
-            heartbeat = None
-        else:
-            plan = tape.plan(bindings, self.faults)
-            heartbeat = self.faults.heartbeat
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await play(send, plan, speed=self.speed, heartbeat=heartbeat)
+        reply = self.engine.respond(from_asgi(scope, body), _header(scope, b"last-event-id"))
+        headers = [pair for pair in reply.headers if not pair[0].startswith(b"access-control-")]
+        await send(
+            {"type": "http.response.start", "status": reply.status, "headers": headers + _CORS}
+        )
+        if reply.plan is None and reply.live is None:
+            await send({"type": "http.response.body", "body": reply.body})
+            return
+        dropped = False
+        async with anyio.create_task_group() as playing:
 
-    def _tape(self, stream: RecordedStream) -> Tape:
-        cached = self._tapes.get(id(stream))
-        if cached is None:
-            cached = self._tapes[id(stream)] = (stream, Tape(stream, self.chunking))
-        return cached[1]
+            async def hang_up() -> None:  # a client gone stops its stream's playback
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                playing.cancel_scope.cancel()
+
+            playing.start_soon(hang_up)
+            try:
+                if reply.live is not None:
+                    async for piece in reply.live:
+                        await send({"type": "http.response.body", "body": piece, "more_body": True})
+                else:
+                    assert reply.plan is not None
+                    await send_plan(send, reply.plan, self.speed)
+            except (ConnectionDropped, httpx.RemoteProtocolError):
+                dropped = True
+            playing.cancel_scope.cancel()
+        if dropped:
+            raise ConnectionDropped(DROPPED)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The thread protocol over a WebSocket: every frame in is a command; subscriptions
+        stream their events as JSON frames until unsubscribed or closed."""
+        path = scope["path"]
+        if route("POST", path).kind is not RouteKind.SUBSCRIPTION:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        commands = path.removesuffix("/stream/events") + "/commands"
+        subscriptions: dict[str, anyio.CancelScope] = {}
+
+        async def text(value: Any) -> None:
+            await send({"type": "websocket.send", "text": dumps_compact(value)})
+
+        async def pump(stream: LiveStream, scope: anyio.CancelScope) -> None:
+            with scope:
+                try:
+                    async for frame in stream:
+                        await send({"type": "websocket.send", "text": frame.decode()})
+                except httpx.RemoteProtocolError:  # a drop fault: the connection dies
+                    await send({"type": "websocket.close", "code": 1011})
+
+        async with anyio.create_task_group() as streams:
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text") or (message.get("bytes") or b"").decode(
+                    "utf-8", "replace"
+                )
+                command = parse_json(raw)
+                if not isinstance(command, dict) or not isinstance(command.get("method"), str):
+                    await text(_invalid(command))
+                    continue
+                method, params = command["method"], command.get("params")
+                if method == "subscription.subscribe":
+                    replay = self.engine.thread_replay(RecordedRequest("POST", path, json=params))
+                    if replay is None:
+                        await text(_invalid(command, "no recorded thread to replay"))
+                        continue
+                    name = f"sub-{len(subscriptions) + 1}"
+                    subscriptions[name] = anyio.CancelScope()
+                    await text(
+                        {
+                            "type": "success",
+                            "id": command.get("id"),
+                            "result": {"subscription_id": name, "replayed_events": 0},
+                        }
+                    )
+                    streams.start_soon(pump, replay.subscribe(params, "ws"), subscriptions[name])
+                elif method == "subscription.unsubscribe":
+                    name = params.get("subscription_id") if isinstance(params, dict) else None
+                    if name in subscriptions:
+                        subscriptions.pop(name).cancel()
+                    await text({"type": "success", "id": command.get("id"), "result": {}})
+                else:
+                    reply = self.engine.respond(RecordedRequest("POST", commands, json=command))
+                    await send({"type": "websocket.send", "text": reply.body.decode()})
+            streams.cancel_scope.cancel()
+
+
+def _invalid(command: Any, why: str = "") -> dict[str, Any]:
+    return {
+        "type": "error",
+        "id": command.get("id") if isinstance(command, dict) else None,
+        "error": "invalid_argument",
+        "message": why or "Protocol commands must include an integer id and string method.",
+    }
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -165,19 +186,6 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(parts)
-
-
-async def _send_json(
-    send: Send, status: int, value: Any, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    content = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(content)).encode()),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

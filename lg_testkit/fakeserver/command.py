@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from lg_testkit.fakeserver.faults import CHUNKINGS, Faults, check_chunking
 from lg_testkit.fakeserver.server import FakeServer
+from lg_testkit.replay.faults import CHUNKINGS, Faults, check_chunking
 
 __all__ = ["add_serve_command"]
 
@@ -59,6 +59,13 @@ def add_serve_command(commands: Any) -> None:
         help="request body path to leave out of matching, e.g. config.configurable.user_id "
         "(repeatable)",
     )
+    serve.add_argument(
+        "--no-recover",
+        action="store_true",
+        help="after --drop-after, a client's reconnect finds the run gone (HTTP 404), so the "
+        "client reports the error instead of recovering",
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
     serve.set_defaults(run=_serve)
 
 
@@ -77,15 +84,32 @@ def _stall(value: str) -> tuple[int, float]:
         raise argparse.ArgumentTypeError(f"expected N:SECONDS, e.g. 3:2.5; got {value!r}") from None
 
 
+def _log(line: str) -> None:
+    print(f"lg-testkit: {line}", file=sys.stderr, flush=True)
+
+
 def _serve(args: argparse.Namespace) -> int:
     server = FakeServer.from_path(
         *args.paths,
         chunking=args.chunking,
         speed=args.speed,
-        faults=Faults(drop_after=args.drop_after, stall=args.stall, heartbeat=args.heartbeat),
+        faults=Faults(
+            drop_after=args.drop_after,
+            stall=args.stall,
+            heartbeat=args.heartbeat,
+            recover=not args.no_recover,
+        ),
         ignore=args.ignore,
+        on_log=None if args.quiet else _log,
     )
     count = sum(len(c.interactions) for c in server.cassettes)
+    for ambiguity in server.engine.ambiguities():
+        print(
+            f"lg-testkit: warning: {ambiguity}: which one a consumer gets depends on the order "
+            "requests arrive; pin one with the base URL /_cassette/NAME/ or the header "
+            "lg-testkit-cassette: NAME",
+            file=sys.stderr,
+        )
 
     def ready(url: str) -> None:
         print(

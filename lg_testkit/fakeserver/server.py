@@ -6,9 +6,10 @@
         ...  # any client: the JS SDK, curl, a browser UI
 
 Every response is the recording's (status, headers, body bytes), streamed in the chosen
-chunking, with ids bound per replayed thread (conversations.py explains which answer each
-request gets). A request nothing answers gets HTTP 404 naming the closest recordings; they are
-kept in `unmatched`, and `check()` raises them as one `UnmatchedRequestError`.
+chunking, with ids bound per replayed thread (lg_testkit/replay/engine.py explains which
+answer each request gets). A request nothing answers gets HTTP 404 naming the closest
+recordings; they are kept in `unmatched`, and `check()` raises them as one
+`UnmatchedRequestError`.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from typing import Any
 import httpx
 
 from lg_testkit.cassette import Cassette
-from lg_testkit.errors import CassetteNotFoundError, UnmatchedRequestError
+from lg_testkit.errors import CassetteNotFoundError
 from lg_testkit.fakeserver.app import FakeServerApp
-from lg_testkit.fakeserver.conversations import Conversations, Unmatched
-from lg_testkit.fakeserver.faults import Faults
-from lg_testkit.fakeserver.playback import ConnectionDropped
-from lg_testkit.fakeserver.transport import StreamingASGITransport, SyncStreamingASGITransport
+from lg_testkit.replay.engine import ReplayEngine, Unmatched
+from lg_testkit.replay.playing import ConnectionDropped
+from lg_testkit.replay.transports import EngineTransport
 from lg_testkit.serving import listen, serve_in_thread, url_of, uvicorn_server
 
 __all__ = ["FakeServer", "cassette_files"]
@@ -50,28 +50,26 @@ def cassette_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 class FakeServer:
-    """Cassettes answering as a LangGraph server would, the same way every time."""
+    """Cassettes answering as a LangGraph server would, the same way every time.
+
+    `options` are the replay engine's: chunking, faults, ignore, match_on, validate.
+    `strict`: in-process clients raise `UnmatchedRequestError` / `SchemaViolationError`
+    instead of getting a 404 (over HTTP they always get the 404; `check()` raises later).
+    """
 
     def __init__(
         self,
         cassettes: Iterable[Cassette],
         *,
-        chunking: str = "recorded",
         speed: float | None = None,
-        faults: Faults | None = None,
-        ignore: Iterable[str] = (),
         strict: bool = False,
+        **options: Any,
     ) -> None:
         self.cassettes = list(cassettes)
         self.strict = strict
-        info = next((c.meta.get("server") for c in self.cassettes if c.meta.get("server")), None)
-        self.app = FakeServerApp(
-            Conversations(self.cassettes, ignore),
-            chunking=chunking,
-            speed=speed,
-            faults=faults,
-            server_info=info,
-        )
+        self.speed = speed
+        self.engine = ReplayEngine(self.cassettes, speed=speed, **options)
+        self.app = FakeServerApp(self.engine, speed=speed)
 
     @classmethod
     def from_path(cls, *paths: str | os.PathLike[str], **options: Any) -> FakeServer:
@@ -83,30 +81,30 @@ class FakeServer:
 
     @property
     def unmatched(self) -> list[Unmatched]:
-        return self.app.unmatched
+        return self.engine.unmatched
+
+    @property
+    def log(self) -> list[str]:
+        """One line per request: `METHOD /path [Last-Event-ID] -> status`, in order."""
+        return self.engine.log
 
     def reset(self) -> None:
         """Start over: every recording replays from its beginning, as on a fresh server."""
-        self.app.reset()
+        self.engine.reset()
 
     def check(self) -> None:
-        """Raise `UnmatchedRequestError` if any request went unanswered."""
-        if self.unmatched:
-            texts = [answer.text for answer in self.unmatched]
-            count = len(texts)
-            raise UnmatchedRequestError(
-                f"{count} request{'s' if count > 1 else ''} to the fake server had no recorded "
-                "answer:\n" + "\n\n".join(texts)
-            )
+        """Raise `UnmatchedRequestError` if any request went unanswered, or
+        `SchemaViolationError` if a stream it played breaks the schemas."""
+        self.engine.check()
 
     # -- in-process ----------------------------------------------------------------------------
 
-    def transport(self) -> httpx.AsyncBaseTransport:
-        """An async httpx transport that streams this server's answers in-process."""
-        return StreamingASGITransport(self.app, strict=self.strict)
+    def transport(self) -> EngineTransport:
+        """An httpx transport (sync and async) that streams this server's answers in-process."""
+        return EngineTransport(self.engine, speed=self.speed, strict=self.strict)
 
-    def sync_transport(self) -> httpx.BaseTransport:
-        return SyncStreamingASGITransport(self.app, strict=self.strict)
+    def sync_transport(self) -> EngineTransport:
+        return self.transport()
 
     def async_client(self, **options: Any) -> Any:
         """A `langgraph_sdk` async client talking to this server in-process."""
@@ -119,7 +117,7 @@ class FakeServer:
         """A `langgraph_sdk` sync client talking to this server in-process."""
         from langgraph_sdk.client import SyncLangGraphClient
 
-        http = httpx.Client(base_url=BASE_URL, transport=self.sync_transport(), timeout=None)
+        http = httpx.Client(base_url=BASE_URL, transport=self.transport(), timeout=None)
         return SyncLangGraphClient(http, **options)
 
     # -- over HTTP -----------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from lg_testkit.protocol import EVENT_MODES, STREAM_MODES, base_event
+
 __all__ = [
     "EVENT_SCHEMAS",
     "MODE_OF_EVENT",
@@ -34,47 +36,33 @@ __all__ = [
     "schema_documents",
 ]
 
-SCHEMA_DIR = Path(__file__).parent
+# One copy of the schema files, the repository's top-level `schemas/` (what the docs point at);
+# the wheel carries them beside this module (pyproject: force-include), a checkout reads them
+# where they are.
+_HERE = Path(__file__).parent
+SCHEMA_DIR = _HERE if (_HERE / "values.json").is_file() else _HERE.parents[1] / "schemas"
 SHARED = "definitions"
 
-# SSE event name (without namespace) -> (schema file stem, the stream mode that produces it;
-# None for the events of every stream).
-_EVENTS: dict[str, tuple[str, str | None]] = {
-    "metadata": ("metadata", None),
-    "values": ("values", "values"),
-    "updates": ("updates", "updates"),
-    "messages/metadata": ("messages-metadata", "messages"),
-    "messages/partial": ("messages-partial", "messages"),
-    "messages/complete": ("messages-complete", "messages"),
-    "messages": ("messages-tuple", "messages-tuple"),
-    "custom": ("custom", "custom"),
-    "tasks": ("tasks", "tasks"),
-    "checkpoints": ("checkpoints", "checkpoints"),
-    "debug": ("debug", "debug"),
-    "events": ("events", "events"),
-    "error": ("error", None),
-    "end": ("end", None),
+# SSE event name (without namespace) -> its schema file's stem. The event names and the stream
+# mode each belongs to are LangGraph's (lg_testkit.protocol.EVENT_MODES); this maps them to files.
+_SCHEMA_FILES: dict[str, str] = {
+    "metadata": "metadata",
+    "values": "values",
+    "updates": "updates",
+    "messages/metadata": "messages-metadata",
+    "messages/partial": "messages-partial",
+    "messages/complete": "messages-complete",
+    "messages": "messages-tuple",
+    "custom": "custom",
+    "tasks": "tasks",
+    "checkpoints": "checkpoints",
+    "debug": "debug",
+    "events": "events",
+    "error": "error",
+    "end": "end",
 }
-EVENT_SCHEMAS: dict[str, str] = {name: stem for name, (stem, _) in _EVENTS.items()}
-MODE_OF_EVENT: dict[str, str | None] = {name: mode for name, (_, mode) in _EVENTS.items()}
-
-STREAM_MODES = (
-    "values",
-    "updates",
-    "messages",
-    "messages-tuple",
-    "custom",
-    "tasks",
-    "checkpoints",
-    "debug",
-    "events",
-)
-
-
-def base_event(name: str) -> tuple[str, str | None]:
-    """`("updates", "sub:91be...")` for `updates|sub:91be...`; the namespace is None at the root."""
-    base, bar, namespace = name.partition("|")
-    return base, (namespace if bar else None)
+EVENT_SCHEMAS: dict[str, str] = {name: _SCHEMA_FILES[name] for name in EVENT_MODES}
+MODE_OF_EVENT = EVENT_MODES  # kept for importers: the protocol's table
 
 
 @cache

@@ -152,7 +152,47 @@ def main():
     write("chunk-t-string.json", setter([["soon", 55], [0.02, 43]], *S, "chunks"))
     write("newline-not-a-line-end.json", setter("\t", *S, "newline"))
     write("cut-short-string.json", setter("yes", *S, "cut_short"))
+    # JSON the SDK's orjson does not read, or that breaks replay later
+    data = ("interactions", 1, "response", "stream", "items", 1, "data")
+    write("data-nan.json", setter({"score": float("nan")}, *data))
+    write("data-infinity.json", setter([1, float("-inf")], *data))
+    write("data-out-of-range.json", text=valid.replace('"messages": []', '"messages": [1e400]'))
+    write("data-too-deep.json", setter(nested(300), *data))
+    deep = "[" * 1000 + "]" * 1000  # too deep for json.dumps(indent=2): as text
+    write("data-far-too-deep.json", text=valid.replace('"messages": []', f'"messages": {deep}'))
+    write("key-twice.json", text=valid.replace('"version": 1,', '"version": 2,\n  "version": 1,'))
+    interactions = '"interactions": ['
+    write(
+        "interactions-twice.json",
+        text=valid.replace(interactions, '"interactions": [],\n  ' + interactions),
+    )
+    write(
+        "data-key-twice.json", text=valid.replace('"messages": []', '"messages": [], "messages": 1')
+    )
+    # text that would inject lines into the stream or the response head
+    write("item-event-line-break.json", setter("values\r\ndata: {}", *S, "items", 1, "event"))
+    write("item-id-line-break.json", setter("7\nevent: error", *S, "items", 1, "id"))
+    write("item-comment-line-break.json", setter(["a\rdata: x"], *S, "items", 1, "comments"))
+    write("item-unknown-field.json", setter("values", *S, "items", 1, "evnet"))
+    write("header-name-space.json", setter("1", "interactions", 0, "response", "headers", "x a"))
+    write(
+        "header-value-line-break.json",
+        setter("1\r\nset-cookie: a=b", "interactions", 0, "response", "headers", "x-a"),
+    )
+    write("request-method-space.json", setter("GET /x", "interactions", 0, "request", "method"))
+    # statuses a server cannot send back as recorded
+    write("status-101.json", setter(101, "interactions", 0, "response", "status"))
+    write("status-999.json", setter(999, "interactions", 0, "response", "status"))
+    write("status-204-with-body.json", setter(204, "interactions", 0, "response", "status"))
+    write("status-304-with-stream.json", setter(304, "interactions", 1, "response", "status"))
     print(len(list(OUT.iterdir())))
+
+
+def nested(depth):
+    value = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
 
 
 if __name__ == "__main__":

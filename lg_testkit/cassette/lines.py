@@ -1,0 +1,228 @@
+"""Reading a cassette in the layout the writer makes, one stream item per line: the fast path.
+
+The document without its item lines is parsed as a whole; the item lines in bulk, with C loops.
+An item's data must then be exactly what orjson, and Python's json, write for it: so the line's
+own text is the data's encoding replay sends (kept as a view of the file's bytes, never made
+again), and a line holds no duplicate key, which orjson would silently collapse. Anything else
+(another layout, an odd item, any error) makes `by_lines` return None, and reader.py reads the
+whole document the general way, which also gives every error its message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from itertools import accumulate, compress, repeat
+from operator import add, and_, eq, getitem, itemgetter, not_, sub
+from pathlib import Path
+from typing import Any, cast
+
+import orjson
+
+from lg_testkit.cassette.model import NO_DATA, Cassette, StreamItem
+from lg_testkit.cassette.reader import (
+    _MAX_OFFSET,
+    _SLICE,
+    _USUAL,
+    _USUAL_ID,
+    _Exact,
+    _keys_in_text,
+    _long_numbers,
+    _Reader,
+)
+from lg_testkit.errors import CassetteFormatError, CassetteVersionError
+
+__all__ = ["by_lines"]
+
+_SMALL_EXPONENT = re.compile(rb"e-[0-9][,\]}]")  # how orjson ends a float below 1e-4
+
+
+class _Unusual(Exception):
+    """Not the writer's layout, or not plainly valid: read the whole document instead."""
+
+
+_ITEMS_OPEN = b'"items": [\n'
+
+
+def by_lines(path: Path, content: bytes) -> Cassette | None:
+    """The cassette in `content`, if it has the writer's layout and reads plainly; else None."""
+    nonce = secrets.token_hex(8)
+    pieces: list[bytes] = []
+    blocks: dict[str, tuple[int, int, int]] = {}
+    position = 0
+    while (start := content.find(_ITEMS_OPEN, position)) != -1:
+        line_start = content.rfind(b"\n", 0, start) + 1
+        indent = start - line_start
+        if content.count(b" ", line_start, start) != indent:
+            return None  # "items": [ inside a line: not a stream's item list
+        first = start + len(_ITEMS_OPEN)
+        end = content.find(b"\n" + content[line_start:start] + b"]", first)
+        if end == -1:
+            return None
+        placeholder = f"\0lg-items-{nonce}-{len(blocks)}"
+        blocks[placeholder] = (first, end, indent + 2)
+        pieces += [content[position:start], b'"items": "\\u0000', placeholder[1:].encode(), b'"']
+        position = end + indent + 2
+    if not blocks:
+        return None
+    pieces.append(content[position:])
+    skeleton = b"".join(pieces)
+    if _long_numbers(skeleton):
+        return None  # maybe an integer beyond 64 bits: Python's json reads it exactly
+    try:
+        document = orjson.loads(skeleton)
+        reader = _LineReader(path, content, blocks)
+        cassette = reader.cassette(document)
+    except (orjson.JSONDecodeError, CassetteFormatError, CassetteVersionError, _Unusual):
+        return None
+    if reader.blocks or reader.keys is None or reader.keys != _keys_in_text(skeleton):
+        return None  # an item list that was not a stream's, or a duplicate key
+    return cassette
+
+
+class _LineReader(_Reader):
+    """The general reader, but a stream's items come from their lines in the file: the item
+    lists were cut out of the document and stand there as placeholders."""
+
+    def __init__(self, path: Path, content: bytes, blocks: dict[str, tuple[int, int, int]]):
+        super().__init__(path)
+        self.content = content
+        self.blocks = blocks  # placeholder -> (start, end, indent) of the item lines
+
+    def listed(self, raw: Any, where: str) -> Any:
+        items = raw.get("items") if isinstance(raw, dict) else None
+        if type(items) is str and items in self.blocks:
+            return self.blocks.pop(items)
+        return super().listed(raw, where)
+
+    def items(self, raw: Any, where: str) -> list[StreamItem]:
+        if isinstance(raw, tuple):
+            start, end, indent = raw
+            return self.lines(start, end, indent, where)
+        return super().items(raw, where)
+
+    def lines(self, start: int, end: int, indent: int, where: str) -> list[StreamItem]:
+        """The items of a stream from their lines in the file (see `by_lines`), a few MB of
+        lines at a time (so the copies made on the way stay small)."""
+        content = self.content
+        separator = b",\n" + b" " * indent
+        if not content.startswith(b" " * indent, start):
+            raise _Unusual
+        items: list[StreamItem] = []
+        position = start + indent
+        while position <= end:
+            cut = content.find(separator, position + _SLICE, end) if position + _SLICE < end else -1
+            stop = end if cut == -1 else cut
+            texts = content[position:stop].split(separator)
+            if content.count(b"\n", position, stop) != len(texts) - 1:
+                raise _Unusual  # an item over several lines: not the writer's layout
+            steps = map(add, map(len, texts), repeat(len(separator)))
+            offsets = list(accumulate(steps, initial=position))  # where each line starts
+            items += self.chunk(texts, offsets, len(items), where)
+            position = stop + len(separator)
+        return items
+
+    def chunk(
+        self, texts: list[bytes], offsets: list[int], first: int, where: str
+    ) -> list[StreamItem]:
+        """The items of some lines. The usual ones ({"t", "event", "data"}, or with "id" too)
+        are read in bulk, with C loops (`map`) rather than a Python loop per item; any other
+        item line on its own."""
+        try:
+            objs = list(map(orjson.loads, texts))
+        except orjson.JSONDecodeError:
+            raise _Unusual from None
+        if not all(map(isinstance, objs, repeat(dict))):
+            raise _Unusual
+        count = len(objs)
+        items: list[StreamItem | None] = [None] * count
+        rest = [True] * count
+        for shape, has_id in ((_USUAL, False), (_USUAL_ID, True)):
+            flags = list(map(eq, map(dict.keys, objs), repeat(shape)))
+            if not any(flags):
+                continue
+            rest = list(map(and_, rest, map(not_, flags)))
+            read = self.usual(
+                list(compress(texts, flags)),
+                list(compress(offsets, flags)),
+                list(compress(objs, flags)),
+                has_id,
+            )
+            if len(read) == count:
+                return read
+            for index, item in zip(compress(range(count), flags), read, strict=True):
+                items[index] = item
+        for index in compress(range(count), rest):
+            items[index] = self.line(texts[index], f"{where}[{first + index}]")
+        return cast(list[StreamItem], items)
+
+    def usual(
+        self, texts: list[bytes], offsets: list[int], objs: list[dict[str, Any]], has_id: bool
+    ) -> list[StreamItem]:
+        """Items of the usual shape, checked together. Each keeps the text of its data in the
+        line (a view of the file's bytes) as the data's encoding, once all of them are shown to
+        be what orjson writes for the parsed data, and what Python's json writes: then each is
+        canonical, and holds no duplicate key (the parsed data would be written shorter).
+        Around the data the quotes are counted: `{"t":..,"event":"..","data":` has 8 and
+        `,"id":".."}` 4, so no key is there twice (whitespace cannot hide a quote)."""
+        ts = list(map(itemgetter("t"), objs))
+        events = list(map(itemgetter("event"), objs))
+        datas = list(map(itemgetter("data"), objs))
+        ids = list(map(itemgetter("id"), objs)) if has_id else None
+        if not (
+            set(map(type, ts)) <= {float, int}
+            and min(ts) >= 0
+            and max(ts) <= _MAX_OFFSET
+            and set(map(type, events)) == {str}
+            and all(map(str.isprintable, set(events)))
+            and (ids is None or set(map(type, ids)) == {str} and all(map(str.isprintable, ids)))
+        ):
+            raise _Unusual  # let the general reader say what is wrong
+        starts = list(map(add, map(bytes.find, texts, repeat(b',"data":')), repeat(8)))
+        if has_id:
+            ends = list(map(bytes.rfind, texts, repeat(b',"id":')))
+            if set(map(bytes.count, texts, repeat(b'"'), ends)) != {4}:
+                raise _Unusual
+        else:
+            ends = list(map(sub, map(len, texts), repeat(1)))
+        if min(starts) < 16 or set(map(bytes.count, texts, repeat(b'"'), repeat(0), starts)) != {8}:
+            raise _Unusual
+        starts = list(map(add, starts, offsets))
+        ends = list(map(add, ends, offsets))
+        view = memoryview(self.content)
+        regions = cast(list[memoryview], list(map(getitem, repeat(view), map(slice, starts, ends))))
+        try:
+            every = orjson.dumps(datas)
+        except TypeError:  # deeper than orjson writes
+            raise _Unusual from None
+        joined = b",".join(regions)
+        if len(every) != len(joined) + 2 or not every.startswith(joined, 1):
+            raise _Unusual  # not the canonical text of the data, or a duplicate key in it
+        if b"0.0000" in every or _SMALL_EXPONENT.search(every):
+            raise _Unusual  # a small float, which json writes differently from orjson
+        items = list(map(StreamItem, ts, events, datas, repeat(None), ids or repeat(None)))
+        for item, data, region in zip(items, datas, regions, strict=True):
+            item._json = region  # the data's encoding, checked and kept for replay
+            item._json_of = data
+        return items
+
+    def line(self, text: bytes, where: str) -> StreamItem:
+        """An item line of another shape: read exactly, refused if it has a duplicate key."""
+        hooks = _Exact()
+        try:
+            obj = json.loads(
+                text.decode("utf-8"),
+                object_pairs_hook=hooks.pairs,
+                parse_constant=hooks.constant,
+                parse_float=hooks.number,
+            )
+        except (ValueError, RecursionError):
+            raise _Unusual from None
+        if hooks.flagged:
+            raise _Unusual
+        item = self.item(obj, where)
+        if item.data is not NO_DATA:
+            item._json = self.encode(item.data, f"{where}.data")
+            item._json_of = item.data
+        return item

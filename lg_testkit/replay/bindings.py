@@ -1,0 +1,124 @@
+"""Ids a replayed conversation hands out, bound to the ids its consumer sends back.
+
+A recorded thread names itself, its runs and its checkpoints by UUID. The first consumer to
+replay it gets the recorded ids, so its bytes are the recording's. Every later replay of the
+same recording gets ids of its own, derived deterministically from the recorded id and the
+replay's number: same length (chunk boundaries stay valid), same leading 24 characters (time
+ordering of v7 run ids and v1 checkpoint ids is kept), the last 12 hex digits from a hash.
+Responses are rewritten recorded -> live, requests live -> recorded before matching.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from lg_testkit.cassette import Interaction
+
+__all__ = ["UUID_BYTES", "Bindings", "derive_id", "ids_in", "ids_in_values"]
+
+BOUND_KEYS = frozenset({"thread_id", "run_id", "checkpoint_id", "parent_checkpoint_id"})
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID_TEXT = re.compile(_UUID)
+UUID_BYTES = re.compile(_UUID.encode())
+_BOUND_IN_BYTES = re.compile(
+    b'"(?:' + "|".join(sorted(BOUND_KEYS)).encode() + b')":"(' + _UUID.encode() + b')"'
+)
+_PREFIX = 24  # "xxxxxxxx-xxxx-xxxx-xxxx-": the time and version part of either UUID kind
+
+
+def derive_id(recorded: str, instance: int) -> str:
+    """The id replay number `instance` uses for `recorded` (0 keeps the recorded id)."""
+    if instance == 0:
+        return recorded
+    digest = hashlib.sha256(f"{recorded}/{instance}".encode()).hexdigest()
+    return recorded[:_PREFIX] + digest[: len(recorded) - _PREFIX]
+
+
+def ids_in(interactions: Iterable[Interaction]) -> set[str]:
+    """Every thread, run and checkpoint id the interactions mention (paths, headers, bodies)."""
+    found: set[str] = set()
+    for interaction in interactions:
+        request, response = interaction.request, interaction.response
+        found.update(_UUID_TEXT.findall(request.path))
+        for name in ("location", "content-location"):
+            found.update(_UUID_TEXT.findall(response.headers.get(name, "")))
+        found.update(_bound_values(request.json))
+        found.update(_bound_values(response.json))
+        if response.stream is not None:  # compact JSON on the wire: one pass over the bytes
+            blob = b"".join(response.stream.encode())
+            found.update(match.decode() for match in _BOUND_IN_BYTES.findall(blob))
+    return found
+
+
+def ids_in_values(values: Iterable[Any]) -> set[str]:
+    """Every thread, run and checkpoint id named in these JSON values."""
+    found: set[str] = set()
+    for value in values:
+        found.update(_bound_values(value))
+    return found
+
+
+def _bound_values(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in BOUND_KEYS and isinstance(inner, str) and _UUID_TEXT.fullmatch(inner):
+                yield inner
+            else:
+                yield from _bound_values(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _bound_values(inner)
+
+
+class Bindings:
+    """One replay's id map. With nothing to rewrite, every method returns its input as is."""
+
+    def __init__(self, forward: Mapping[str, str]) -> None:
+        self.forward = {recorded: live for recorded, live in forward.items() if recorded != live}
+        self.backward = {live: recorded for recorded, live in self.forward.items()}
+        self.forward_bytes = {k.encode(): v.encode() for k, v in self.forward.items()}
+
+    @classmethod
+    def for_replay(
+        cls, ids: Iterable[str], instance: int, *, thread: tuple[str, str] | None = None
+    ) -> Bindings:
+        """Ids of replay `instance`; `thread` pins (recorded thread id, live thread id)."""
+        forward = {recorded: derive_id(recorded, instance) for recorded in ids}
+        if thread is not None:
+            forward[thread[0]] = thread[1]
+        return cls(forward)
+
+    @property
+    def identity(self) -> bool:
+        return not self.forward
+
+    def live_text(self, text: str) -> str:
+        if not self.forward:
+            return text
+        return _UUID_TEXT.sub(lambda m: self.forward.get(m[0], m[0]), text)
+
+    def live_bytes(self, data: bytes) -> bytes:
+        if not self.forward:
+            return data
+        table = self.forward_bytes
+        return UUID_BYTES.sub(lambda m: table.get(m[0], m[0]), data)
+
+    def recorded_text(self, text: str) -> str:
+        if not self.backward:
+            return text
+        return _UUID_TEXT.sub(lambda m: self.backward.get(m[0], m[0]), text)
+
+    def recorded_json(self, value: Any) -> Any:
+        """A request body with live ids put back to the recorded ones."""
+        if not self.backward:
+            return value
+        if isinstance(value, str):
+            return self.recorded_text(value)
+        if isinstance(value, dict):
+            return {self.recorded_text(k): self.recorded_json(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.recorded_json(v) for v in value]
+        return value

@@ -1,0 +1,69 @@
+"""`lg-testkit contract` with scenarios of several runs, and warnings a user can act on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lg_testkit.cassette import Cassette
+from lg_testkit.cli import main
+from lg_testkit.validation import validate_cassette
+
+QUESTION = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
+
+
+def test_an_interrupt_resumed_by_command_and_a_second_turn(
+    capsys: pytest.CaptureFixture[str], langgraph_url: str, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "steps.json"
+    args = ["contract", langgraph_url, "interrupt", "--input", "{}", "--resume", '"yes"']
+    args += ["--input", "{}", "--modes", "values", "updates", "--cassette", str(cassette)]
+    status = main(args)
+    out = capsys.readouterr().out
+    assert status == 0, out
+    recorded = Cassette.load(cassette)
+    runs = [i for i in recorded.interactions if i.request.method == "POST" and i.request.json]
+    bodies = [i.request.json for i in runs if "stream_mode" in (i.request.json or {})]
+    assert [(b["stream_mode"], b.get("input"), b.get("command")) for b in bodies] == [
+        (["values"], {}, None),
+        (["values"], None, {"resume": "yes"}),
+        (["values"], {}, None),
+        (["updates"], {}, None),
+        (["updates"], None, {"resume": "yes"}),
+        (["updates"], {}, None),
+    ]
+    # each mode's runs share one thread: the resume finished the interrupted run
+    threads = {b_path for b_path in (i.request.path for i in runs) if b_path.endswith("/stream")}
+    assert len(threads) == 2
+    resumed = next(
+        i for i in runs if (i.request.json or {}).get("command") and "values" in str(i.request.json)
+    )
+    assert resumed.response.stream is not None
+    assert resumed.response.stream.events[-1].data == {"answer": "yes"}
+    assert validate_cassette(recorded) == []
+
+
+def test_the_join_warning_says_what_was_expected_and_what_to_do(
+    capsys: pytest.CaptureFixture[str], langgraph_url: str
+) -> None:
+    """langgraph-api 0.16.7 replays only `metadata` when a `messages`-mode run is joined."""
+    args = ["contract", langgraph_url, "agent", "--input", json.dumps(QUESTION)]
+    assert main([*args, "--modes", "messages"]) == 0  # a warning, not a failure
+    out = capsys.readouterr().out
+    warning = next(line for line in out.splitlines() if ": warning: " in line)
+    assert warning.startswith("messages join:1: -: $: warning: expected the join from the first ")
+    assert "(Last-Event-ID: -1) to replay the run's 'messages' stream: the live stream sent " in (
+        warning
+    )
+    assert ", the join only 1: a client that reconnects after a dropped connection" in warning
+    assert warning.endswith("(or leave joins out: --no-join).")
+
+    assert main([*args, "--modes", "messages", "--no-join"]) == 0
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_a_step_that_is_not_json_is_unusable_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contract", "http://127.0.0.1:9", "a", "--input", "{}", "--resume", "yes"]) == 2
+    assert "lg-testkit: error: --resume is not JSON" in capsys.readouterr().err
