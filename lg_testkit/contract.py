@@ -29,6 +29,7 @@ import httpx
 from lg_testkit.cassette import Cassette, StreamItem
 from lg_testkit.protocol import STREAM_MODES
 from lg_testkit.recorder import Capture, RecordingTransport, interactions_of
+from lg_testkit.redaction import Redaction
 from lg_testkit.validation import Problem, validate_stream
 
 __all__ = ["ModeReport", "check_contract", "format_table", "run_command"]
@@ -112,7 +113,9 @@ def check_contract(
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "server": info.json() if info.status_code == 200 else None,
         }
-        Cassette(interactions_of(captures), meta).save(cassette)
+        recorded = Cassette(interactions_of(captures), meta)
+        Redaction().enforce(recorded, str(cassette))  # credentials masked, as in every recording
+        recorded.save(cassette)
     return reports
 
 

@@ -40,9 +40,9 @@ from lg_testkit.cassette import (
     RecordedResponse,
     RecordedStream,
 )
+from lg_testkit.cassette.writer import locked
 from lg_testkit.errors import CassetteError, CassetteWriteError, SecretLeakError
 from lg_testkit.progress import Progress
-from lg_testkit.cassette.writer import locked
 from lg_testkit.recorder import Capture, split_protocol
 from lg_testkit.redaction import Redaction
 from lg_testkit.serving import listen, url_of, uvicorn_server

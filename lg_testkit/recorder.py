@@ -65,7 +65,7 @@ class Capture:
         # The caller gets the bytes as sent; the cassette keeps them decoded.
         encoding = self.headers.pop("content-encoding", "identity")
         if encoding in ("gzip", "deflate"):
-            self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 32)
+            self._inflate = _Inflater()
         elif encoding != "identity":
             self.headers["content-encoding"] = encoding
 
@@ -93,6 +93,23 @@ class Capture:
         if self.on_finish is not None:
             self.on_finish(self.interaction)
         return self.interaction
+
+
+class _Inflater:
+    """gzip or deflate, zlib-wrapped or raw (servers send both as `deflate`; httpx reads both)."""
+
+    def __init__(self) -> None:
+        self.inner = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        self.started = False
+
+    def decompress(self, data: bytes) -> bytes:
+        if not self.started:
+            self.started = True
+            try:
+                return self.inner.decompress(data)
+            except zlib.error:  # no zlib header: a raw deflate stream
+                self.inner = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self.inner.decompress(data)
 
 
 def _already_read(response: httpx.Response, capture: Capture) -> bool:

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 
 from lg_testkit.cassette import Cassette, Interaction
-from lg_testkit.errors import CassetteNotFoundError
 from lg_testkit.cassette.writer import locked, on_disk
+from lg_testkit.errors import CassetteNotFoundError
 from lg_testkit.incoming import from_httpx
 from lg_testkit.protocol import route
 from lg_testkit.recorder import (

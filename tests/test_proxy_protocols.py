@@ -58,3 +58,23 @@ def test_an_upstream_drop_is_recorded_and_replayed_as_a_drop(tmp_path: Path) -> 
         for chunk in replayed.iter_bytes():
             received.append(chunk)
     assert b"".join(received) == EVENTS
+
+
+def test_a_raw_deflate_body_is_recorded_as_the_client_read_it(tmp_path: Path) -> None:
+    import zlib
+
+    from lg_testkit import RecordingTransport
+
+    text = b'{"thread_id": "t"}'
+    squeezer = zlib.compressobj(wbits=-zlib.MAX_WBITS)  # deflate without the zlib header
+    raw = squeezer.compress(text) + squeezer.flush()
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        headers = {"content-encoding": "deflate", "content-type": "application/json"}
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(raw))
+
+    recorder = RecordingTransport(httpx.MockTransport(upstream))
+    with httpx.Client(base_url="http://lg", transport=recorder) as client:
+        assert client.post("/threads", json={}).content == text
+    assert recorder.captures[0].interaction is not None
+    assert recorder.captures[0].interaction.response.json == {"thread_id": "t"}

@@ -84,3 +84,14 @@ def test_a_browser_on_another_origin_may_call_and_read_location(folder: Path) ->
         assert created.headers["access-control-allow-origin"] == "*"
         assert "location" in created.headers["access-control-expose-headers"]
     assert server.unmatched == []
+
+
+def test_a_huge_request_body_gets_413_and_nothing_is_kept(folder: Path) -> None:
+    from lg_testkit.fakeserver.app import MAX_BODY
+
+    server = FakeServer.from_path(folder / "ok.json")
+    with server.serve() as url, httpx.Client(base_url=url) as client:
+        answer = client.post("/threads", content=b"x" * (MAX_BODY + 1))
+        assert answer.status_code == 413 and "request body over" in answer.json()["detail"]
+        assert client.post("/threads", json={}).status_code == 200  # the server is fine
+    assert server.unmatched == []

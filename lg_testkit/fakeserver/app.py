@@ -8,9 +8,10 @@ A request no recording answers gets HTTP 404 with a JSON body:
 
 and the header `lg-testkit-unmatched: true`. `GET /ok` and `GET /info` answer even when not
 recorded (`/info` from the cassette's meta). Every answer allows any origin (CORS), and a
-preflight `OPTIONS` is answered at once, so a browser page served elsewhere can use it. Serving several cassettes, a consumer may pin the
-one its conversations come from: base URL `http://host:port/_cassette/NAME/`, or the header
-`lg-testkit-cassette: NAME` (NAME: the file name, its stem, or its path).
+preflight `OPTIONS` is answered at once, so a browser page served elsewhere can use it.
+Serving several cassettes, a consumer may pin the one its conversations come from: base URL
+`http://host:port/_cassette/NAME/`, or the header `lg-testkit-cassette: NAME` (NAME: the
+file name, its stem, or its path). A request body over 16 MB gets 413, unread.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ _CORS = [
     (b"access-control-max-age", b"600"),
 ]
 
+MAX_BODY = 16 * 2**20  # bytes of a request body; LangGraph requests are far smaller
+
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -61,6 +64,13 @@ class FakeServerApp:
         if scope["type"] != "http":
             return
         body = await _read_body(receive)
+        if body is None:  # no LangGraph request is this large: refuse before holding it
+            detail = f"request body over {MAX_BODY // 2**20} MB; the fake server refuses it"
+            content = dumps_compact({"detail": detail}).encode()
+            headers = [(b"content-type", b"application/json"), *_CORS]
+            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+            return
         if scope["method"] == "OPTIONS":  # a browser's CORS preflight: allow what it asks
             asked = _header(scope, b"access-control-request-headers") or "*"
             headers = [*_CORS, (b"access-control-allow-headers", asked.encode("latin-1"))]
@@ -176,13 +186,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes:
-    parts = []
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None once it grows past MAX_BODY (nothing more is kept)."""
+    parts, size = [], 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        parts.append(message.get("body", b""))
+        part = message.get("body", b"")
+        size += len(part)
+        if size > MAX_BODY:
+            return None
+        parts.append(part)
         if not message.get("more_body", False):
             break
     return b"".join(parts)
