@@ -248,7 +248,7 @@ class ReplayEngine:
         self.sources.append(source)
         if self.server_info is None:
             self.server_info = cassette.meta.get("server")
-        self.protocol_threads.extend(getattr(cassette, "threads", []))
+        self.protocol_threads.extend(cassette.threads)
         lanes: dict[str, Lane] = {}
 
         def lane(thread_id: str) -> Lane:
