@@ -66,7 +66,8 @@ def check_contract(
     """
     runs = [dict(step) for step in steps] if steps is not None else [{"input": input}]
     captures: list[Capture] = []
-    transport = RecordingTransport(httpx.HTTPTransport(), captures)
+    redaction = Redaction()  # one per recording: collects the credentials masked in flight
+    transport = RecordingTransport(httpx.HTTPTransport(), captures, redaction=redaction)
     reports = []
     with httpx.Client(
         base_url=url, transport=transport, headers=headers, timeout=timeout
@@ -114,7 +115,7 @@ def check_contract(
             "server": info.json() if info.status_code == 200 else None,
         }
         recorded = Cassette(interactions_of(captures), meta)
-        Redaction().enforce(recorded, str(cassette))  # credentials masked, as in every recording
+        redaction.enforce(recorded, str(cassette))  # credentials and their echoes masked
         recorded.save(cassette)
     return reports
 

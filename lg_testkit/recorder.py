@@ -235,7 +235,9 @@ def split_protocol(captures: list[Capture]) -> tuple[list[Interaction], list[Pro
             plain.append(capture.finish(cut_short=True))
             continue
         chunks = list(capture.chunks)
-        reply = None if capture.is_stream else parse_json(b"".join(c for _, c in chunks).decode())
+        reply = None
+        if not capture.is_stream:  # a command's JSON answer (bytes that are not UTF-8 kept)
+            reply = parse_json(b"".join(c for _, c in chunks).decode("utf-8", "surrogateescape"))
         exchanges.append(
             TimedExchange(
                 capture.started,

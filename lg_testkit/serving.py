@@ -33,22 +33,22 @@ def url_of(sock: socket.socket) -> str:
 
 
 def uvicorn_server(
-    app: Any, *, lifespan: Literal["on", "off"] = "off", log_level: str = "warning"
+    app: Any, *, lifespan: Literal["on", "off"] = "off", log_level: str = "warning", **config: Any
 ) -> Any:
+    """A uvicorn server for `app`; `config` overrides any of uvicorn's settings below."""
     import uvicorn
 
-    config = uvicorn.Config(
-        app,
-        lifespan=lifespan,
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-        date_header=False,
-        timeout_graceful_shutdown=1,
-        timeout_keep_alive=30,  # a slow test must not lose a pooled connection mid-reuse
-        backlog=BACKLOG,
-    )
-    return uvicorn.Server(config)
+    settings: dict[str, Any] = {
+        "lifespan": lifespan,
+        "log_level": log_level,
+        "access_log": False,
+        "server_header": False,
+        "date_header": False,
+        "timeout_graceful_shutdown": 1,
+        "timeout_keep_alive": 30,  # a slow test must not lose a pooled connection mid-reuse
+        "backlog": BACKLOG,
+    }
+    return uvicorn.Server(uvicorn.Config(app, **{**settings, **config}))
 
 
 @contextlib.contextmanager
@@ -59,10 +59,12 @@ def serve_in_thread(
     *,
     lifespan: Literal["on", "off"] = "off",
     log_level: str = "warning",
+    **config: Any,
 ) -> Iterator[str]:
-    """Run `app` with uvicorn in a daemon thread; yields the base URL, stops on exit."""
+    """Run `app` with uvicorn in a daemon thread; yields the base URL, stops on exit.
+    `config`: uvicorn settings (see `uvicorn_server`)."""
     sock = listen(host, port)
-    server = uvicorn_server(app, lifespan=lifespan, log_level=log_level)
+    server = uvicorn_server(app, lifespan=lifespan, log_level=log_level, **config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT

@@ -7,6 +7,11 @@ decoder it also keeps each block's exact text (`raw`), so a recording can be enc
 byte-identical output: `encode_block` writes the canonical LangGraph form and callers fall back to
 `raw` only where that form differs from what the server sent.
 
+What a block means follows langgraph_sdk, the client LangGraph code runs (tests/test_fuzz_sse.py
+and tests/test_sdk_differential.py compare the two): the blocks it dispatches, an empty `event:`
+meaning no name, an unterminated last block dispatched when the stream ends cleanly, and
+`sdk_json`, the SDK's JSON decoding of event data (orjson).
+
 The codec knows nothing about cassettes or HTTP.
 """
 
@@ -17,8 +22,11 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["SSEBlock", "SSEParser", "encode_block", "parse"]
+import orjson
+
+__all__ = ["SSEBlock", "SSEParser", "encode_block", "parse", "sdk_json"]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _BOM = "\ufeff"
@@ -29,7 +37,10 @@ class SSEBlock:
     """One blank-line-terminated block of an event stream, with the exact text it came from.
 
     A block with `data` lines is an event; a block of only comments is a heartbeat or note.
-    `complete` is False for trailing text the stream ended without terminating.
+    `complete` is False for trailing text the stream ended without terminating: its fields are
+    read only when the server ended the stream cleanly (`SSEParser.close(ended=True)`), as the
+    SDK's client then dispatches it; otherwise it is text only. `event` is never "": an empty
+    `event:` line means the default name, as in the SDK.
     """
 
     raw: str
@@ -45,8 +56,8 @@ class SSEBlock:
         """True when langgraph_sdk would dispatch this block: a non-empty event name, a data
         line, an id line or a valid retry line in it (httpx-sse also dispatches blocks after
         any id was ever seen; see tests/test_fuzz_sse.py)."""
-        return self.complete and (
-            bool(self.event)
+        return (
+            self.event is not None
             or self.data is not None
             or self.id is not None
             or self.retry is not None
@@ -93,15 +104,22 @@ class SSEParser:
         self._buffer += self._decoder.decode(chunk)
         return self._drain(final=False)
 
-    def close(self) -> list[SSEBlock]:
-        """End of stream: flush what is left, including an unterminated last block."""
+    def close(self, *, ended: bool = False) -> list[SSEBlock]:
+        """End of stream: flush what is left, including an unterminated last block.
+
+        `ended=True`: the server ended the stream cleanly here, so the SDK's client reads the
+        last line and dispatches the unterminated block; the default (the connection died, the
+        reader stopped, or only the decoder is followed) keeps that block as text only."""
         self._buffer += self._decoder.decode(b"", final=True)
         blocks = self._drain(final=True)
         if self._buffer:
             self._fields.lines.append(self._buffer)
+            if ended:
+                self._field(self._buffer)
             self._buffer = ""
         if self._fields.lines:
-            blocks.append(self._fields.block(complete=False))
+            fields = self._fields if ended else _Fields(lines=self._fields.lines)
+            blocks.append(fields.block(complete=False))
             self._fields = _Fields()
         return blocks
 
@@ -143,7 +161,7 @@ class SSEParser:
         elif name == "data":
             fields.data.append(value)
         elif name == "event":
-            fields.event = value
+            fields.event = value or None  # the SDK's default name is "" too
         elif name == "id":
             if "\0" not in value:
                 fields.id = value
@@ -154,12 +172,25 @@ class SSEParser:
                 fields.retry = int(value.encode("utf-8", "surrogateescape"))
 
 
-def parse(chunks: Iterable[bytes]) -> Iterator[SSEBlock]:
-    """Parse a whole stream given as chunks of bytes."""
+def parse(chunks: Iterable[bytes], *, ended: bool = False) -> Iterator[SSEBlock]:
+    """Parse a whole stream given as chunks of bytes (`ended`: see `SSEParser.close`)."""
     parser = SSEParser()
     for chunk in chunks:
         yield from parser.feed(chunk)
-    yield from parser.close()
+    yield from parser.close(ended=ended)
+
+
+def sdk_json(data: str | bytes) -> Any:
+    """An event's data decoded as langgraph_sdk decodes it: orjson over the bytes, then, where
+    that fails, over the text with bytes that are not UTF-8 replaced by U+FFFD. So NaN,
+    Infinity, 1e400 and lone surrogates are refused and integers beyond 64 bits become floats.
+    Raises ValueError (orjson.JSONDecodeError, or UnicodeEncodeError for a str holding
+    surrogates other than undecodable bytes) where the SDK raises."""
+    body = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return orjson.loads(body.decode("utf-8", "replace"))
 
 
 def encode_block(

@@ -8,6 +8,7 @@
     validate_subscription(events, request=...)  every event of one connection, plus its rules
     validate_connections({"sse#1": events, ...})  the same event alike on every connection
     validate_timeline(items)                 commands and events in the order a client saw them
+    check_thread(thread, source=...)         a recorded thread's log, its commands and replies
 
 Rules of one subscription (one SSE response, or one WebSocket subscription): `seq` rises; with
 `since`, every seq is above it; every event matches the request's channels, namespaces and
@@ -30,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import best_match
 
@@ -43,8 +44,12 @@ from lg_testkit.schemas.threads import (
 )
 from lg_testkit.validation import Problem, Severity, Validators, _describe
 
+if TYPE_CHECKING:
+    from lg_testkit.threadlog import ProtocolThread
+
 __all__ = [
     "channel_of",
+    "check_thread",
     "matches_filter",
     "validate_command",
     "validate_connections",
@@ -598,3 +603,14 @@ def validate_timeline(
                     )
                 )
     return problems
+
+
+def check_thread(thread: ProtocolThread, *, source: str) -> list[Problem]:
+    """The problems of a recorded thread (lg_testkit.threadlog): its event log as one
+    subscription, each command and each reply."""
+    found = validate_subscription([event.event for event in thread.events], source=source)
+    for index, command in enumerate(thread.commands):
+        found += validate_command(command.command, source=source, index=index)
+        method = command.command.get("method") if isinstance(command.command, dict) else None
+        found += validate_reply(command.reply, method=method, source=source, index=index)
+    return found

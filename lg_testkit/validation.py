@@ -3,6 +3,7 @@
     validate_event("messages", data)             the event's data against its schema
     validate_stream(events, modes=["updates"])   every event, plus the rules of a whole stream
     check_interaction(interaction, source=...)   a recorded run-stream exchange (modes from request)
+    passes(interaction_or_thread)                no finding at all: what a cassette's seal claims
 
 Stream rules, as langgraph-api sends each endpoint (lg_testkit.protocol.stream_request reads
 what a request asked for): a run stream (`POST .../runs/stream`, stateless `POST /runs/stream`)
@@ -26,13 +27,16 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
 import referencing
 from jsonschema.exceptions import ValidationError, best_match
 
 from lg_testkit.cassette import NO_DATA, Cassette, Interaction, StreamItem
+
+if TYPE_CHECKING:
+    from lg_testkit.threadlog import ProtocolThread
 from lg_testkit.errors import SchemaViolationError, SchemaWarning
 from lg_testkit.protocol import EVENT_MODES, StreamRequest, base_event, stream_request
 from lg_testkit.schemas import EVENT_SCHEMAS, load_schema, schema_documents
@@ -42,6 +46,7 @@ __all__ = [
     "check_interaction",
     "enforce",
     "is_run_stream",
+    "passes",
     "stream_settings",
     "validate_cassette",
     "validate_event",
@@ -356,3 +361,18 @@ def enforce(interaction: Interaction, *, source: str, strict: bool = True) -> No
     errors = [problem for problem in problems if problem.severity == "error"]
     if errors:
         raise SchemaViolationError(errors, f"{source} ({interaction.request.label})")
+
+
+def passes(recorded: Interaction | ProtocolThread) -> bool:
+    """Whether a recorded exchange (or thread-protocol log) has no finding at all, strict: what
+    the writer asks before it seals a file as valid (lg_testkit.cassette.seal)."""
+    from lg_testkit.threadlog import ProtocolThread
+
+    try:
+        if isinstance(recorded, ProtocolThread):
+            from lg_testkit.thread_validation import check_thread
+
+            return not check_thread(recorded, source="")
+        return not check_interaction(recorded, source="", strict=True)
+    except Exception:  # noqa: BLE001 - whatever fails to check is not sealed as valid
+        return False

@@ -20,12 +20,16 @@ from lg_testkit.cassette import Cassette
 from lg_testkit.cassette.reader import from_document, read_file
 from lg_testkit.errors import CassetteFormatError
 from lg_testkit.recorder import Capture
+from lg_testkit.redaction import Redaction
 
 __all__ = ["from_vcrpy"]
 
 
-def from_vcrpy(path: str | os.PathLike[str]) -> Cassette:
-    """An lg-testkit cassette with the interactions of vcrpy cassette `path` (YAML or JSON)."""
+def from_vcrpy(path: str | os.PathLike[str], redaction: Redaction | None = None) -> Cassette:
+    """An lg-testkit cassette with the interactions of vcrpy cassette `path` (YAML or JSON).
+
+    Credential headers and query parameters are masked as they are read; `redaction` collects
+    their values, so its `enforce` masks their echoes too before the cassette is saved."""
     path = Path(path)
     try:
         text = read_file(path, "vcrpy cassette").decode("utf-8")
@@ -49,7 +53,8 @@ def from_vcrpy(path: str | os.PathLike[str]) -> Cassette:
         capture = Capture(
             httpx.Request(
                 request.method, request.uri, headers=request.headers, content=request.body or b""
-            )
+            ),
+            redaction=redaction,
         )
         capture.start_response(httpx.Response(status, headers=headers))
         capture.chunk(body if isinstance(body, bytes) else body.encode(), at=0.0)

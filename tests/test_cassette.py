@@ -181,8 +181,12 @@ def test_stream_items_are_typed_and_say_whether_they_are_events() -> None:
     assert beat == StreamItem(0.01, comment=" heartbeat") and not beat.is_event
     assert values == StreamItem(0.01, "values", {"a": 1}, id="7") and values.is_event
     assert text == StreamItem(0.02, "x", text="not json") and text.data is NO_DATA
-    assert tail.incomplete and tail.raw == 'data: {"cut' and not tail.is_event
-    assert stream.events == [values, text]
+    # the server ended the stream there: the SDK dispatches the unterminated block (and fails
+    # on its JSON), so it is an event; raw keeps its exact text
+    assert tail.incomplete and tail.raw == 'data: {"cut' and tail.text == '{"cut' and tail.is_event
+    assert stream.events == [values, text, tail]
+    cut = RecordedStream.from_chunks([(0.02, b'data: {"a":1}\r\n\r\ndata: {"cut')], cut_short=True)
+    assert [item.is_event for item in cut.items] == [True, False]  # never dispatched: cut short
     assert [StreamItem.from_dict(item.to_dict()) for item in stream.items] == stream.items
     assert b"".join(stream.encode_items()) == b"".join(stream.encode())
 
@@ -206,13 +210,14 @@ def test_data_is_sent_as_the_server_wrote_it_small_floats_and_big_integers_too(
     tmp_path: Path,
 ) -> None:
     """orjson writes some floats unlike Python's json, and reads integers beyond 64 bits as
-    floats: such data is written and read by Python's json, so no byte changes."""
+    floats: the data is what the SDK reads (floats), the bytes sent are kept, none changes."""
     sent = (
         b'event: values\r\ndata: {"tiny":1e-05,"small":3.2e-06,"big":1180591620717411303424,'
         b'"neg":-9223372036854775809,"x":0.1,"y":1e+16}\r\n\r\n'
     )
     stream = RecordedStream.from_chunks([(0.0, sent)])
-    assert stream.items[0].raw is None  # Python's json gives these bytes back
+    assert stream.items[0].data["neg"] == -9.223372036854776e18  # a float, as in the SDK
+    assert stream.items[0].raw == sent.decode()  # so the exact text is kept for replay
     request = RecordedRequest("POST", "/threads/t/runs/stream")
     response = RecordedResponse(200, {"content-type": "text/event-stream"}, stream=stream)
     Cassette([Interaction(request, response)]).save(tmp_path / "c.json")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import secret_scenario as scenario
 
 from lg_testkit.cassette import Cassette
 from lg_testkit.cli import main
+from lg_testkit.contract import check_contract
+from lg_testkit.serving import serve_in_thread
 from lg_testkit.validation import validate_cassette
 
 QUESTION = {"messages": [{"role": "human", "content": "whats the weather in la"}]}
@@ -67,3 +71,61 @@ def test_the_join_warning_says_what_was_expected_and_what_to_do(
 def test_a_step_that_is_not_json_is_unusable_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["contract", "http://127.0.0.1:9", "a", "--input", "{}", "--resume", "yes"]) == 2
     assert "lg-testkit: error: --resume is not JSON" in capsys.readouterr().err
+
+
+# -- credentials never reach the cassette ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def echo_url() -> Iterator[str]:
+    """tests/secret_scenario.py's stand-in server, which echoes every credential it is sent."""
+    with serve_in_thread(scenario.echo_app) as url:
+        yield url
+
+
+def _leaked(text: str, *placements: str) -> list[str]:
+    """Which of these placements' secrets are in the text."""
+    return [name for name in placements if scenario.SECRETS[name] in text]
+
+
+def test_contract_cassette_masks_credentials_the_run_sent_and_the_server_echoed(
+    capsys: pytest.CaptureFixture[str], echo_url: str, tmp_path: Path
+) -> None:
+    """A credential in the scenario's input, echoed back in the stream, and a `Set-Cookie`
+    answer: none of them is written, each is `<redacted>` where it was."""
+    key = scenario.SECRETS["config.configurable.openai_api_key"]
+    question = {**QUESTION, "openai_api_key": key}
+    cassette = tmp_path / "contract.json"
+    args = ["contract", echo_url, "agent", "--input", json.dumps(question), "--modes", "values"]
+    main([*args, "--no-join", "--cassette", str(cassette)])
+    capsys.readouterr()
+    text = cassette.read_text("utf-8")
+    recorded = Cassette.load(cassette)
+    create, run = (i for i in recorded.interactions if i.request.method == "POST")
+    assert create.response.headers["set-cookie"] == "<redacted>"
+    assert run.request.json["input"]["openai_api_key"] == "<redacted>"
+    assert run.response.stream is not None
+    echoed = [e.data for e in run.response.stream.events if e.event == "values"][0]["echo"]
+    assert '"openai_api_key": "<redacted>"' in echoed[-1]  # the request body, echoed as text
+    sent = ["config.configurable.openai_api_key", "set-cookie"]  # what this run carried
+    assert _leaked(json.dumps(scenario.SECRETS), *sent) == sent  # (the check can fail)
+    assert _leaked(text, *sent) == []
+
+
+def test_contract_from_python_masks_the_credential_headers_it_sends(
+    echo_url: str, tmp_path: Path
+) -> None:
+    headers = {**scenario.HEADERS, "x-api-key": scenario.SECRETS["x-api-key"]}
+    cassette = tmp_path / "contract.json"
+    check_contract(
+        echo_url, "agent", modes=["values"], join=False, headers=headers, cassette=cassette
+    )
+    text = cassette.read_text("utf-8")
+    run = Cassette.load(cassette).interactions[-1]
+    assert run.request.headers["x-api-key"] == "<redacted>"
+    assert run.request.headers["authorization"] == "<redacted>"
+    # the headers came back inside the stream (echo, config, metadata): masked there too
+    assert text.count("<redacted>") > len(headers)
+    sent = ["x-api-key", "authorization", "cookie", "x-langsmith-api-key", "api-key"]
+    sent += ["x-openai-api-key", "set-cookie"]
+    assert _leaked(text, *sent) == []

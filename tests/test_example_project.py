@@ -23,4 +23,4 @@ def test_the_example_chat_client_suite_passes_offline_from_its_cassettes() -> No
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed" in result.stdout and "1 snapshot passed" in result.stdout
+    assert "11 passed" in result.stdout and "1 snapshot passed" in result.stdout

@@ -101,19 +101,30 @@ def test_data_that_is_not_json_is_kept_as_text(broken_server: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    ("name", "leftover"),
+    ("name", "leftover", "fields"),
     [
-        ("cut-mid-event", 'event: values\r\ndata: {"messages":[{"con'),
-        ("no-final-blank-line", 'event: values\r\ndata: {"messages":[]}\r\n'),
-        ("dropped-mid-event", 'event: values\r\ndata: {"mess'),
+        # the server ended the stream: langgraph_sdk dispatches the last block, so it is an event
+        (
+            "cut-mid-event",
+            'event: values\r\ndata: {"messages":[{"con',
+            {"text": '{"messages":[{"con'},
+        ),
+        (
+            "no-final-blank-line",
+            'event: values\r\ndata: {"messages":[]}\r\n',
+            {"data": {"messages": []}},
+        ),
+        # the connection died: the SDK raises before it could, so it is only text
+        ("dropped-mid-event", 'event: values\r\ndata: {"mess', None),
     ],
 )
 def test_trailing_bytes_are_kept_as_an_incomplete_item(
-    broken_server: str, tmp_path: Path, name: str, leftover: str
+    broken_server: str, tmp_path: Path, name: str, leftover: str, fields: dict[str, object] | None
 ) -> None:
     items = _items(tmp_path, broken_server, name)
     assert items[0] == {"event": "metadata", "data": {"run_id": "r1", "attempt": 1}}
-    assert items[1:] == [{"incomplete": True, "raw": leftover}]
+    event = {} if fields is None else {"event": "values", **fields}
+    assert items[1:] == [{**event, "incomplete": True, "raw": leftover}]
 
 
 def test_a_dropped_connection_is_marked_cut_short(broken_server: str, tmp_path: Path) -> None:

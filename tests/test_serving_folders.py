@@ -4,6 +4,7 @@ the only way to see why it got a 404)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,33 @@ def test_a_huge_request_body_gets_413_and_nothing_is_kept(folder: Path) -> None:
         assert answer.status_code == 413 and "request body over" in answer.json()["detail"]
         assert client.post("/threads", json={}).status_code == 200  # the server is fine
     assert server.unmatched == []
+
+
+FRONTEND_CASSETTES = Path(__file__).parents[1] / "examples" / "frontend" / "cassettes"
+
+
+@pytest.mark.parametrize("name", ["threads-approve", "threads-reject"])
+def test_a_thread_protocol_client_pins_its_cassette(name: str) -> None:
+    """Both recordings start with the same `run.start`, and a browser mints new thread and
+    message ids, so nothing but the pin says which recording should answer."""
+    recorded = FakeServer.from_path(FRONTEND_CASSETTES / f"{name}.json").cassettes[0].threads[0]
+    first = recorded.commands[0]
+    server = FakeServer.from_path(FRONTEND_CASSETTES)
+    with httpx.Client(transport=server.transport(), base_url="http://fake") as client:
+        for minted, pinned in (("cafe", "path"), ("beef", "header")):
+            thread = f"01a2122b-0000-7000-8000-00000000{minted}"  # as the browser mints them
+            message = first.command["params"]["input"]["messages"][0]["id"]
+            command = json.loads(
+                json.dumps(first.command)
+                .replace(recorded.thread_id, thread)
+                .replace(message, thread[:-4] + "0001")
+            )
+            if pinned == "path":
+                answer = client.post(f"/_cassette/{name}/threads/{thread}/commands", json=command)
+            else:
+                path = f"/threads/{thread}/commands"
+                answer = client.post(path, json=command, headers={"lg-testkit-cassette": name})
+            assert answer.status_code == 200, answer.text
+            if pinned == "path":  # the first replay of that recording: its ids as recorded
+                assert answer.json()["result"] == first.reply["result"]
+            assert server.engine.protocol[thread].recorded.thread_id == recorded.thread_id

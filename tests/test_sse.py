@@ -55,7 +55,8 @@ def test_fields_follow_the_event_stream_rules() -> None:
     blocks = list(parse([ODD]))
     events = [b for b in blocks if b.is_event]
     assert [(e.event, e.data, e.id, e.retry) for e in events] == [
-        ("", "first line\nsecond line", None, 1500),  # CR and CRLF both end lines; BOM dropped
+        (None, "first line\nsecond line", None, 1500),  # CR and CRLF end lines; BOM dropped;
+        # an empty `event` line means no name, as in the SDK
         (None, "no space", "7", None),
     ]
     assert blocks[1].comments == (" just a comment",) and not blocks[1].is_event

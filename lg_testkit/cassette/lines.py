@@ -6,6 +6,10 @@ own text is the data's encoding replay sends (kept as a view of the file's bytes
 again), and a line holds no duplicate key, which orjson would silently collapse. Anything else
 (another layout, an odd item, any error) makes `by_lines` return None, and reader.py reads the
 whole document the general way, which also gives every error its message.
+
+A sealed file (seal.py: lg-testkit wrote it, and it is unchanged since) needs none of those
+checks: each line's fields before its data are parsed together, and the data is not parsed at
+all; its text is what replay sends, and it is parsed the first time someone reads it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterator
 from itertools import accumulate, compress, repeat
-from operator import add, and_, eq, getitem, itemgetter, not_, sub
+from operator import add, and_, eq, ge, getitem, itemgetter, not_, sub
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,6 +43,15 @@ __all__ = ["by_lines"]
 _SMALL_EXPONENT = re.compile(rb"e-[0-9][,\]}]")  # how orjson ends a float below 1e-4
 
 
+_HEAD_KEYS = frozenset({"t", "event", "id"})
+
+
+def _unparsed(fields: dict[str, Any], data: memoryview) -> StreamItem:
+    item = StreamItem.from_dict(fields)
+    item.data = data  # its JSON text, parsed when first read
+    return item
+
+
 class _Unusual(Exception):
     """Not the writer's layout, or not plainly valid: read the whole document instead."""
 
@@ -45,8 +59,9 @@ class _Unusual(Exception):
 _ITEMS_OPEN = b'"items": [\n'
 
 
-def by_lines(path: Path, content: bytes) -> Cassette | None:
-    """The cassette in `content`, if it has the writer's layout and reads plainly; else None."""
+def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | None:
+    """The cassette in `content`, if it has the writer's layout and reads plainly; else None.
+    `sealed`: the content's seal verified (seal.py)."""
     nonce = secrets.token_hex(8)
     pieces: list[bytes] = []
     blocks: dict[str, tuple[int, int, int]] = {}
@@ -72,7 +87,7 @@ def by_lines(path: Path, content: bytes) -> Cassette | None:
         return None  # maybe an integer beyond 64 bits: Python's json reads it exactly
     try:
         document = orjson.loads(skeleton)
-        reader = _LineReader(path, content, blocks)
+        reader = _LineReader(path, content, blocks, sealed)
         cassette = reader.cassette(document)
     except (orjson.JSONDecodeError, CassetteFormatError, CassetteVersionError, _Unusual):
         return None
@@ -85,10 +100,13 @@ class _LineReader(_Reader):
     """The general reader, but a stream's items come from their lines in the file: the item
     lists were cut out of the document and stand there as placeholders."""
 
-    def __init__(self, path: Path, content: bytes, blocks: dict[str, tuple[int, int, int]]):
+    def __init__(
+        self, path: Path, content: bytes, blocks: dict[str, tuple[int, int, int]], sealed: bool
+    ):
         super().__init__(path)
         self.content = content
         self.blocks = blocks  # placeholder -> (start, end, indent) of the item lines
+        self.sealed = sealed
 
     def listed(self, raw: Any, where: str) -> Any:
         items = raw.get("items") if isinstance(raw, dict) else None
@@ -115,7 +133,7 @@ class _LineReader(_Reader):
             cut = content.find(separator, position + _SLICE, end) if position + _SLICE < end else -1
             stop = end if cut == -1 else cut
             texts = content[position:stop].split(separator)
-            if content.count(b"\n", position, stop) != len(texts) - 1:
+            if not self.sealed and content.count(b"\n", position, stop) != len(texts) - 1:
                 raise _Unusual  # an item over several lines: not the writer's layout
             steps = map(add, map(len, texts), repeat(len(separator)))
             offsets = list(accumulate(steps, initial=position))  # where each line starts
@@ -129,6 +147,8 @@ class _LineReader(_Reader):
         """The items of some lines. The usual ones ({"t", "event", "data"}, or with "id" too)
         are read in bulk, with C loops (`map`) rather than a Python loop per item; any other
         item line on its own."""
+        if self.sealed:
+            return self.unparsed(texts, offsets, first, where)
         try:
             objs = list(map(orjson.loads, texts))
         except orjson.JSONDecodeError:
@@ -157,6 +177,43 @@ class _LineReader(_Reader):
             items[index] = self.line(texts[index], f"{where}[{first + index}]")
         return cast(list[StreamItem], items)
 
+    def unparsed(
+        self, texts: list[bytes], offsets: list[int], first: int, where: str
+    ) -> list[StreamItem]:
+        """The items of some lines of a sealed file: the writer puts `data` last on its line,
+        so what stands before `,"data":` (which no JSON string holds: its quotes are escaped)
+        is the item's other fields, parsed for all lines at once, and the rest up to the
+        line's closing brace is the data's text, kept unparsed."""
+        cuts = list(map(bytes.find, texts, repeat(b',"data":')))
+        has_data = list(map(ge, cuts, repeat(0)))
+        texts_with, offsets_with = list(compress(texts, has_data)), compress(offsets, has_data)
+        cuts_with = list(compress(cuts, has_data))
+        heads = cast(Iterator[bytes], map(getitem, texts_with, map(slice, repeat(None), cuts_with)))
+        try:
+            fields = orjson.loads(b"[" + b"},".join(heads) + b"}]" if texts_with else b"[]")
+        except orjson.JSONDecodeError:
+            raise _Unusual from None
+        if not all(map(isinstance, fields, repeat(dict))):
+            raise _Unusual
+        starts = list(map(add, offsets_with, cuts_with))  # where each `,"data":` is in the file
+        begins = map(add, starts, repeat(8))
+        ends = map(add, starts, map(sub, map(len, texts_with), map(add, cuts_with, repeat(1))))
+        view = memoryview(self.content)
+        datas = cast(Iterator[memoryview], map(getitem, repeat(view), map(slice, begins, ends)))
+        if set(map(len, fields)) <= {2, 3} and all(map(_HEAD_KEYS.issuperset, fields)):
+            ts = map(itemgetter("t"), fields)
+            events = map(dict.get, fields, repeat("event"))
+            ids = map(dict.get, fields, repeat("id"))
+            made = map(StreamItem, ts, events, datas, repeat(None), ids)  # the usual: in bulk
+        else:
+            made = map(_unparsed, fields, datas)
+        if len(texts_with) == len(texts):
+            return list(made)
+        return [
+            next(made) if cut >= 0 else self.line(text, f"{where}[{first + index}]")
+            for index, (text, cut) in enumerate(zip(texts, cuts, strict=True))
+        ]
+
     def usual(
         self, texts: list[bytes], offsets: list[int], objs: list[dict[str, Any]], has_id: bool
     ) -> list[StreamItem]:
@@ -164,8 +221,9 @@ class _LineReader(_Reader):
         line (a view of the file's bytes) as the data's encoding, once all of them are shown to
         be what orjson writes for the parsed data, and what Python's json writes: then each is
         canonical, and holds no duplicate key (the parsed data would be written shorter).
-        Around the data the quotes are counted: `{"t":..,"event":"..","data":` has 8 and
-        `,"id":".."}` 4, so no key is there twice (whitespace cannot hide a quote)."""
+        Around the data the quotes are counted: `{"t":..,"event":"..","data":` has 8 (12 with
+        `"id":".."` before the data, where the writer puts it; 0.2 wrote `,"id":".."}` after it,
+        with 4), so no key is there twice (whitespace cannot hide a quote)."""
         ts = list(map(itemgetter("t"), objs))
         events = list(map(itemgetter("event"), objs))
         datas = list(map(itemgetter("data"), objs))
@@ -180,13 +238,16 @@ class _LineReader(_Reader):
         ):
             raise _Unusual  # let the general reader say what is wrong
         starts = list(map(add, map(bytes.find, texts, repeat(b',"data":')), repeat(8)))
-        if has_id:
+        quotes = set(map(bytes.count, texts, repeat(b'"'), repeat(0), starts))
+        if has_id and quotes == {8}:  # written before 0.3: `"id"` after the data
             ends = list(map(bytes.rfind, texts, repeat(b',"id":')))
             if set(map(bytes.count, texts, repeat(b'"'), ends)) != {4}:
                 raise _Unusual
-        else:
+        elif quotes == {12 if has_id else 8}:  # the data last on its line
             ends = list(map(sub, map(len, texts), repeat(1)))
-        if min(starts) < 16 or set(map(bytes.count, texts, repeat(b'"'), repeat(0), starts)) != {8}:
+        else:
+            raise _Unusual
+        if min(starts) < 16:
             raise _Unusual
         starts = list(map(add, starts, offsets))
         ends = list(map(add, ends, offsets))

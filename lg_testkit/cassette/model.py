@@ -7,17 +7,18 @@ call them. Nothing here knows about HTTP servers, redaction or files.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
+from operator import attrgetter, is_, itemgetter
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
-from lg_testkit.sse import SSEBlock, SSEParser, encode_block
+from lg_testkit.sse import SSEBlock, SSEParser, encode_block, sdk_json
 from lg_testkit.threadlog import ProtocolThread
 
 __all__ = [
@@ -99,23 +100,13 @@ def encode_json(value: Any) -> bytes:
     return out
 
 
-def _finite(text: str) -> float:
-    number = float(text)
-    if math.isinf(number):  # 1e400: orjson (the SDK's parser) refuses it
-        raise ValueError(f"number out of range: {text}")
-    return number
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_json(text: str) -> Any:
-    """The parsed JSON, or NOT_JSON. Refuses what a cassette may not hold and the SDK's orjson
-    does not read: NaN, Infinity, numbers out of range, nesting deeper than MAX_DEPTH."""
+    """The parsed JSON as langgraph_sdk reads it (lg_testkit.sse.sdk_json: orjson, so no NaN,
+    Infinity, 1e400 or lone surrogates, integers beyond 64 bits as floats, bytes that are not
+    UTF-8 as U+FFFD), or NOT_JSON where the SDK raises or the nesting is deeper than MAX_DEPTH."""
     try:
-        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
+        value = sdk_json(text)
+    except ValueError:
         return NOT_JSON
     if too_deep(text):
         return NOT_JSON
@@ -143,10 +134,24 @@ def too_deep(encoded: str | bytes, limit: int = MAX_DEPTH) -> bool:
     return bool(brackets)
 
 
+_NINETEEN_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _parse_sealed(encoded: bytes | memoryview | None) -> Any:
+    """Data from a sealed file, read as the general reader reads it: by orjson, except where
+    Python's json reads more exactly (19 digits or more, lone surrogates)."""
+    text = bytes(encoded or b"")
+    if not _NINETEEN_DIGITS.search(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text.decode("utf-8", "surrogateescape"))
+
+
 # -- stream items ------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class StreamItem:
     """One block of a recorded event stream, as the file keeps it.
 
@@ -159,28 +164,63 @@ class StreamItem:
 
     The encoding of `data` replay sends is made once (when the item is loaded or first sent)
     and kept; assigning a new `data` is noticed. After changing `data` in place, call
-    `changed()` before replaying the item (saving always writes `data` as it is).
+    `changed()` before replaying the item (saving always writes `data` as it is). An item read
+    from a sealed file (lg_testkit.cassette.seal) is given its data as a `memoryview` of the
+    JSON text in the file (no parsed value is ever a memoryview), which is parsed only when
+    `data` is first read: replay sends the bytes without ever parsing them.
     """
 
-    t: float = 0.0
-    event: str | None = None
-    data: Any = NO_DATA
-    text: str | None = None
-    id: str | None = None
-    retry: int | None = None
-    comments: tuple[str, ...] = ()
-    comment: str | None = None
-    incomplete: bool = False
-    raw: str | None = None
-    # The encoding of `data` (bytes, or a view of the loaded file's bytes) and the `data` it
-    # was made from; made again whenever `data` is another object.
-    _json: bytes | memoryview | None = field(default=None, init=False, repr=False, compare=False)
-    _json_of: Any = field(default=None, init=False, repr=False, compare=False)
+    __slots__ = (
+        *("t", "event", "_data", "text", "id", "retry", "comments", "comment"),
+        *("incomplete", "raw", "_json", "_json_of"),
+    )
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(
+        self,
+        t: float = 0.0,
+        event: str | None = None,
+        data: Any = NO_DATA,
+        text: str | None = None,
+        id: str | None = None,  # noqa: A002 - the SSE field's name
+        retry: int | None = None,
+        comments: tuple[str, ...] = (),
+        comment: str | None = None,
+        incomplete: bool = False,
+        raw: str | None = None,
+    ) -> None:
+        self.t, self.event, self._data, self.text, self.id = t, event, data, text, id
+        self.retry, self.comments, self.comment = retry, comments, comment
+        self.incomplete, self.raw = incomplete, raw
+        # The encoding of `data` (bytes, or a view of the loaded file's bytes) and the `data`
+        # it was made from; made again whenever `data` is another object.
+        self._json: bytes | memoryview | None = None
+        self._json_of: Any = None
+
+    @property
+    def data(self) -> Any:
+        if type(self._data) is memoryview:  # JSON text from a sealed file: parsed on first use
+            self._json = self._data
+            self._data = self._json_of = _parse_sealed(self._json)
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _ITEM_FIELDS)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _ITEM_FIELDS)
+        return f"StreamItem({shown})"
 
     @property
     def is_event(self) -> bool:
         """What a consumer sees as an event: it has a name, JSON data or text data."""
-        return self.event is not None or self.data is not NO_DATA or self.text is not None
+        return self.event is not None or self._data is not NO_DATA or self.text is not None
 
     @classmethod
     def from_block(cls, block: SSEBlock, t: float, newline: str | None) -> StreamItem:
@@ -222,26 +262,27 @@ class StreamItem:
 
     def changed(self) -> None:
         """Forget the kept encoding of `data`, after it was changed in place."""
-        self._json = None
-        self._json_of = None
+        if type(self._data) is not memoryview:
+            self._json = None
+            self._json_of = None
 
     def data_json(self) -> bytes:
         """`data` as the server's compact JSON, in bytes (made once, kept)."""
         return bytes(self._kept_json())
 
     def _kept_json(self) -> bytes | memoryview:
-        if self._json is None or self._json_of is not self.data:
-            self._json = dumps_compact(self.data).encode("utf-8", "surrogateescape")
-            self._json_of = self.data
+        if type(self._data) is memoryview:
+            return self._data
+        if self._json is None or self._json_of is not self._data:
+            self._json = dumps_compact(self._data).encode("utf-8", "surrogateescape")
+            self._json_of = self._data
         return self._json
 
     def __getstate__(self) -> dict[str, Any]:  # copy and pickle without the kept encoding
         return {name: getattr(self, name) for name in _ITEM_FIELDS}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for name in _ITEM_FIELDS:
-            object.__setattr__(self, name, state[name])
-        self._json = self._json_of = None
+        StreamItem.__init__(self, **state)
 
     def wire(self, newline: str = "\r\n") -> bytes:
         """The exact bytes of this item in the stream."""
@@ -251,7 +292,8 @@ class StreamItem:
             return encode_block(comments=self.comment.split("\n"), newline=newline).encode(
                 "utf-8", "surrogateescape"
             )
-        if self.data is not NO_DATA and self.retry is None and not self.comments:  # the usual
+        has_data = self._data is not NO_DATA
+        if has_data and self.retry is None and not self.comments:  # the usual
             head = "data: " if self.event is None else f"event: {self.event}{newline}data: "
             tail = newline if self.id is None else f"{newline}id: {self.id}{newline}"
             return b"".join(
@@ -263,7 +305,7 @@ class StreamItem:
                 )
             )
         data = self.text
-        if self.data is not NO_DATA:
+        if has_data:
             data = bytes(self._kept_json()).decode("utf-8", "surrogateescape")
         return encode_block(
             event=self.event,
@@ -275,14 +317,19 @@ class StreamItem:
         ).encode("utf-8", "surrogateescape")
 
     def to_dict(self) -> dict[str, Any]:
-        """The item as the file holds it (only the fields it has)."""
+        """The item as the file holds it (only the fields it has; `data` last, so a reader
+        finds the other fields before it)."""
+        out = self._fields()
+        if self._data is not NO_DATA:
+            out["data"] = self.data
+        return out
+
+    def _fields(self) -> dict[str, Any]:
         out: dict[str, Any] = {"t": self.t}
         if self.event is not None:
             out["event"] = self.event
         if self.text is not None:
             out["text"] = self.text
-        if self.data is not NO_DATA:
-            out["data"] = self.data
         if self.id is not None:
             out["id"] = self.id
         if self.retry is not None:
@@ -298,8 +345,12 @@ class StreamItem:
         return out
 
     def to_json(self) -> str:
-        """The item's line in the file (made afresh: `data` may have been changed in place)."""
-        return dumps_compact(self.to_dict())
+        """The item's line in the file (made afresh: `data` may have been changed in place;
+        data never parsed is written as it was read)."""
+        if type(self._data) is not memoryview:
+            return dumps_compact(self.to_dict())
+        head = dumps_compact(self._fields())
+        return f'{head[:-1]},"data":{bytes(self._data).decode("utf-8")}}}'
 
 
 _ITEM_FIELDS = (
@@ -319,6 +370,35 @@ _ITEM_FIELDS = (
 # -- streams -----------------------------------------------------------------------------------
 
 
+_PLAIN = attrgetter("raw", "comment", "retry", "text")
+
+
+def _wires(items: list[StreamItem], newline: str) -> Iterable[bytes]:
+    """Each item's bytes. The usual events (a name, JSON data, maybe an id) are put together
+    with C loops, as a stream has thousands; any other stream item by item (`wire`)."""
+    events = list(map(attrgetter("event"), items))
+    if (
+        set(map(_PLAIN, items)) != {(None, None, None, None)}
+        or any(map(attrgetter("comments"), items))
+        or any(map(is_, map(attrgetter("_data"), items), repeat(NO_DATA)))
+    ):
+        return map(StreamItem.wire, items, repeat(newline))
+    heads = {
+        event: ("data: " if event is None else f"event: {event}{newline}data: ").encode(
+            "utf-8", "surrogateescape"
+        )
+        for event in set(events)
+    }
+    end = (newline + newline).encode()
+    tail = newline + "id: %s" + newline + newline
+    tails = [
+        end if sse_id is None else (tail % sse_id).encode("utf-8", "surrogateescape")
+        for sse_id in map(attrgetter("id"), items)
+    ]
+    datas = map(StreamItem._kept_json, items)
+    return map(b"".join, zip(map(heads.__getitem__, events), datas, tails, strict=True))
+
+
 @dataclass
 class RecordedStream:
     """An event stream as items (events, comments, leftovers) plus how the bytes were chunked."""
@@ -330,6 +410,7 @@ class RecordedStream:
     dropped: str | None = None  # the connection died here: the error the consumer got
     _wires: list[bytes] | None = field(default=None, repr=False, compare=False)
     _encoded: list[bytes] | None = field(default=None, repr=False, compare=False)
+    _blob: bytes | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_chunks(
@@ -347,7 +428,10 @@ class RecordedStream:
             sizes.append([round(t, 6), len(chunk)])
             items.extend(StreamItem.from_block(b, t, parser.newline) for b in parser.feed(chunk))
         last_t = sizes[-1][0] if sizes else 0.0
-        items.extend(StreamItem.from_block(b, last_t, parser.newline) for b in parser.close())
+        ended = not (cut_short or dropped)  # then the SDK never dispatches an unterminated block
+        items.extend(
+            StreamItem.from_block(b, last_t, parser.newline) for b in parser.close(ended=ended)
+        )
         return cls(items, sizes, parser.newline or "\r\n", cut_short or bool(dropped), dropped)
 
     @property
@@ -358,35 +442,37 @@ class RecordedStream:
     def encode_items(self) -> list[bytes]:
         """The bytes of each item, in order (made on the first call and kept)."""
         if self._wires is None or len(self._wires) != len(self.items):
-            newline = self.newline
-            self._wires = [item.wire(newline) for item in self.items]
+            self._wires = list(_wires(self.items, self.newline))
         return self._wires
+
+    def blob(self) -> bytes:
+        """Every byte of the stream, as sent (made on the first call and kept: edit items
+        before replaying them)."""
+        if self._blob is None:
+            self._blob = b"".join(_wires(self.items, self.newline))
+        return self._blob
+
+    def cuts(self) -> tuple[list[int], list[float]]:
+        """Where in `blob()` each recorded chunk ends, and when it arrived (one chunk per item
+        if the items were edited since)."""
+        sizes = list(map(itemgetter(1), self.chunks))
+        if sum(sizes) == len(self.blob()):
+            return list(accumulate(sizes)), list(map(float, map(itemgetter(0), self.chunks)))
+        ends = accumulate(map(len, _wires(self.items, self.newline)))
+        return list(ends), [float(item.t) for item in self.items]
 
     def encode(self) -> list[bytes]:
         """The bytes to send, split as recorded (or one chunk per item if the items were edited).
 
         Made on the first call and kept: edit items before replaying them."""
         if self._encoded is None:
-            wires = self._wires
-            if wires is None or len(wires) != len(self.items):
-                wires = [item.wire(self.newline) for item in self.items]  # not kept
-            blob = b"".join(wires)
-            sizes = [int(size) for _, size in self.chunks]
-            if sum(sizes) == len(blob):
-                offsets = [0]
-                for size in sizes:
-                    offsets.append(offsets[-1] + size)
-                self._encoded = [blob[a:b] for a, b in zip(offsets, offsets[1:], strict=False)]
-            else:
-                self._encoded = list(wires)
+            blob, ends = self.blob(), self.cuts()[0]
+            self._encoded = [blob[a:b] for a, b in zip([0, *ends], ends, strict=False)]
         return self._encoded
 
     def timings(self) -> list[float]:
         """Arrival offset of each chunk `encode()` returns."""
-        encoded = self.encode()
-        if len(encoded) == len(self.chunks):
-            return [float(t) for t, _ in self.chunks]
-        return [float(item.t) for item in self.items]
+        return self.cuts()[1]
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"newline": self.newline}
@@ -450,7 +536,9 @@ class RecordedResponse:
         """The body bytes of a non-stream response."""
         if self.body is not None:
             return self.body.encode("utf-8", "surrogateescape")
-        return b"" if self.json is None else dumps_compact(self.json).encode()
+        if self.json is None:
+            return b""
+        return dumps_compact(self.json).encode("utf-8", "surrogateescape")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "headers": self.headers}
@@ -490,6 +578,9 @@ class Cassette:
     # The thread protocol's commands and event log, one per thread (lg_testkit.threadlog);
     # in the file only when there are any.
     threads: list[ProtocolThread] = field(default_factory=list)
+    # The rules digest the loaded file's seal says every stream passed (lg_testkit.cassette.seal):
+    # replay does not validate them again under the same rules.
+    valid_for: str | None = field(default=None, compare=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Cassette:
@@ -518,10 +609,11 @@ class Cassette:
 
     def dumps(self) -> str:
         """The file's text."""
-        from lg_testkit.cassette.writer import assemble, interaction_text, thread_text
+        from lg_testkit.cassette.writer import assemble, interaction_text, thread_text, valid_claim
 
         texts = [interaction_text(interaction) for interaction in self.interactions]
-        return assemble(self.meta, texts, [thread_text(thread) for thread in self.threads])
+        threads = [thread_text(thread) for thread in self.threads]
+        return assemble(self.meta, texts, threads, valid_claim(self.interactions, self.threads))
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write atomically: a reader sees the old file or the new one, never half of one.

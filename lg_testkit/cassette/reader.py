@@ -51,6 +51,7 @@ from lg_testkit.cassette.model import (
     orjson_differs,
     too_deep,
 )
+from lg_testkit.cassette.seal import verified
 from lg_testkit.errors import CassetteFormatError, CassetteNotFoundError, CassetteVersionError
 from lg_testkit.threadlog import ProtocolCommand, ProtocolEvent, ProtocolThread
 
@@ -90,10 +91,12 @@ def load(path: str | os.PathLike[str]) -> Cassette:
 
     path = Path(path)
     content = read_file(path)
+    seal = verified(content)
     with _gc_paused():  # the parse makes millions of objects and no garbage
-        cassette = by_lines(path, content)
+        cassette = by_lines(path, content, sealed=seal is not None)
         if cassette is None:
             cassette = by_document(path, content)
+    cassette.valid_for = seal.valid if seal is not None else None
     return cassette
 
 
@@ -436,8 +439,9 @@ class _Reader:
             after = self.need(event, "after", int, at)
             if after < -1:
                 raise self.fail(f"{at}.after", f"expected a command index or -1, found {after}")
+            opened = self.optional(event, "opened", int, 0, at)
             thread.events.append(
-                ProtocolEvent(event["t"], after, self.need(event, "event", dict, at))
+                ProtocolEvent(event["t"], after, self.need(event, "event", dict, at), opened)
             )
         return thread
 
@@ -535,7 +539,7 @@ class _Reader:
             expected = 'expected "\\r\\n", "\\n" or "\\r"'
             raise self.fail(f"{where}.newline", f"{expected}, found {newline!r}")
         chunks = self.optional(raw, "chunks", list, [], where)
-        for index, chunk in enumerate(chunks):
+        for index, chunk in enumerate([] if _usual_chunks(chunks) else chunks):
             if type(chunk) is list and len(chunk) == 2:
                 t, size = chunk
                 if type(size) is int and size >= 0 and type(t) is float and 0 <= t <= _MAX_OFFSET:
@@ -664,6 +668,23 @@ class _Reader:
             raw.get("incomplete", False),
             rawtext,
         )
+
+
+def _usual_chunks(chunks: list[Any]) -> bool:
+    """Whether every chunk is a plain [t, size] pair: seconds (a float in range), then an int
+    byte count; checked with C loops, as a stream has thousands."""
+    if not chunks:
+        return True
+    if set(map(type, chunks)) != {list} or set(map(len, chunks)) != {2}:
+        return False
+    ts, sizes = zip(*chunks, strict=True)
+    return (
+        set(map(type, ts)) == {float}
+        and set(map(type, sizes)) == {int}
+        and min(ts) >= 0
+        and max(ts) <= _MAX_OFFSET
+        and min(sizes) >= 0
+    )
 
 
 _USUAL = frozenset({"t", "event", "data"})

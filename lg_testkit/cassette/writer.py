@@ -1,7 +1,9 @@
 """Writing a cassette: its readable layout, atomically, once or again and again as it grows.
 
 The file is `json.dumps(document, indent=2)` except that each stream item and each stream's chunk
-list stand on one line of their own, which keeps diffs of re-recorded streams readable. A save
+list stand on one line of their own, which keeps diffs of re-recorded streams readable, and that
+it ends with a seal (seal.py): the digest of the text, and whether every stream in it passed
+validation (`valid_claim`), so that loading and replaying it again needs no second look. A save
 writes a temp file next to the cassette, fsyncs it and renames it over the old one, so a reader
 sees the old file or the new one, never half of one; a failed save raises CassetteWriteError
 naming the file and leaves the old file as it was. The new file follows the umask like any other
@@ -35,6 +37,7 @@ from lg_testkit.cassette.model import (
     Interaction,
     dumps_compact,
 )
+from lg_testkit.cassette.seal import sealed_text
 from lg_testkit.errors import CassetteWriteError
 from lg_testkit.threadlog import ProtocolThread
 
@@ -44,6 +47,7 @@ __all__ = [
     "assemble",
     "interaction_text",
     "thread_text",
+    "valid_claim",
     "write_atomically",
 ]
 
@@ -62,12 +66,13 @@ class CassetteWriter:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._texts: dict[int, tuple[Interaction, str]] = {}
+        self._texts: dict[int, tuple[Interaction, str, bool]] = {}  # with: passed validation
 
     def keep(self, interaction: Interaction) -> None:
-        """Make the interaction's text now and reuse it in every later write."""
+        """Make the interaction's text now (and check it) and reuse both in every later write."""
         if id(interaction) not in self._texts:
-            self._texts[id(interaction)] = (interaction, interaction_text(interaction))
+            text, passed = interaction_text(interaction), _passes(interaction)
+            self._texts[id(interaction)] = (interaction, text, passed)
 
     def kept(self, interaction: Interaction) -> bool:
         return id(interaction) in self._texts
@@ -79,11 +84,15 @@ class CassetteWriter:
         threads: Iterable[ProtocolThread] = (),
     ) -> str:
         """The file's text for these interactions, in this order (and thread-protocol logs)."""
-        texts = []
+        texts, valid = [], True
         for interaction in interactions:
             kept = self._texts.get(id(interaction))
             texts.append(kept[1] if kept is not None else interaction_text(interaction))
-        return assemble(meta, texts, [thread_text(thread) for thread in threads])
+            valid = valid and (kept[2] if kept is not None else _passes(interaction))
+        threads = list(threads)
+        valid = valid and all(map(_passes, threads))
+        claim = _rules_digest() if valid else None
+        return assemble(meta, texts, [thread_text(thread) for thread in threads], claim)
 
     def write(self, text: str) -> Path:
         """Write a text made by `dumps` atomically; CassetteWriteError if it cannot be."""
@@ -166,10 +175,13 @@ def _object(fields: list[tuple[str, str]], indent: str) -> str:
 
 
 def assemble(
-    meta: Mapping[str, Any], interactions: Sequence[str], threads: Sequence[str] = ()
+    meta: Mapping[str, Any],
+    interactions: Sequence[str],
+    threads: Sequence[str] = (),
+    valid: str | None = None,
 ) -> str:
     """The file's text: `json.dumps(document, indent=2)`, with the interactions' texts joined in
-    (and the threads', when there are any)."""
+    (and the threads', when there are any), sealed; `valid` is what `valid_claim` says."""
     head = _utf8_safe(
         json.dumps(
             {"format": FORMAT_NAME, "version": FORMAT_VERSION, "meta": meta},
@@ -180,7 +192,28 @@ def assemble(
     text = head[:-2] + ',\n  "interactions": ' + _listed(interactions)
     if threads:
         text += ',\n  "threads": ' + _listed(threads)
-    return text + "\n}\n"
+    return sealed_text(text, valid)
+
+
+def valid_claim(
+    interactions: Iterable[Interaction], threads: Iterable[ProtocolThread] = ()
+) -> str | None:
+    """What a seal says of these streams: the rules digest (lg_testkit.schemas.rules_digest) if
+    every one passes validation without a finding, else None."""
+    passed = all(map(_passes, interactions)) and all(map(_passes, threads))
+    return _rules_digest() if passed else None
+
+
+def _passes(recorded: Interaction | ProtocolThread) -> bool:
+    from lg_testkit.validation import passes  # the validators load on the first save
+
+    return passes(recorded)
+
+
+def _rules_digest() -> str:
+    from lg_testkit.schemas import rules_digest
+
+    return rules_digest()
 
 
 def _listed(texts: Sequence[str]) -> str:

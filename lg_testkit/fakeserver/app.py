@@ -160,9 +160,9 @@ class FakeServerApp:
                     )
                     streams.start_soon(pump, replay.subscribe(params, "ws"), subscriptions[name])
                 elif method == "subscription.unsubscribe":
-                    name = params.get("subscription_id") if isinstance(params, dict) else None
-                    if name in subscriptions:
-                        subscriptions.pop(name).cancel()
+                    gone = params.get("subscription_id") if isinstance(params, dict) else None
+                    if gone in subscriptions:
+                        subscriptions.pop(gone).cancel()
                     await text({"type": "success", "id": command.get("id"), "result": {}})
                 else:
                     reply = self.engine.respond(RecordedRequest("POST", commands, json=command))

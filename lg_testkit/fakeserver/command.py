@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from lg_testkit.fakeserver.server import FakeServer
+from lg_testkit.fakeserver.timeouts import HEADER_TIMEOUT, KEEP_ALIVE
 from lg_testkit.replay.faults import CHUNKINGS, Faults, check_chunking
 
 __all__ = ["add_serve_command"]
@@ -65,8 +66,32 @@ def add_serve_command(commands: Any) -> None:
         help="after --drop-after, a client's reconnect finds the run gone (HTTP 404), so the "
         "client reports the error instead of recovering",
     )
+    serve.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection whose request headers take longer (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=_seconds,
+        default=KEEP_ALIVE,
+        metavar="SECONDS",
+        help="close a connection left idle this long after a response (default: %(default)s)",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
     serve.set_defaults(run=_serve)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def _chunking(value: str) -> str:
@@ -120,7 +145,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(url, flush=True)
 
     try:
-        server.run(args.host, args.port, ready=ready)
+        server.run(
+            args.host,
+            args.port,
+            ready=ready,
+            header_timeout=args.header_timeout,
+            keep_alive=args.keep_alive,
+        )
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -26,6 +26,7 @@ import httpx
 from lg_testkit.cassette import Cassette
 from lg_testkit.errors import CassetteNotFoundError
 from lg_testkit.fakeserver.app import FakeServerApp
+from lg_testkit.fakeserver.timeouts import HEADER_TIMEOUT, KEEP_ALIVE, guarded_protocol
 from lg_testkit.replay.engine import ReplayEngine, Unmatched
 from lg_testkit.replay.playing import ConnectionDropped
 from lg_testkit.replay.transports import EngineTransport
@@ -123,22 +124,52 @@ class FakeServer:
     # -- over HTTP -----------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Run uvicorn in a thread on `host:port` (0: a free port); yields the base URL."""
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        header_timeout: float = HEADER_TIMEOUT,
+        keep_alive: float = KEEP_ALIVE,
+    ) -> Iterator[str]:
+        """Run uvicorn in a thread on `host:port` (0: a free port); yields the base URL.
+
+        A connection whose request headers take longer than `header_timeout` seconds to arrive
+        (one that sends nothing counts) is closed, and so is one left idle `keep_alive` seconds
+        after a response (lg_testkit/fakeserver/timeouts.py)."""
         _quiet_drops()
-        with serve_in_thread(self.app, host, port) as url:
+        with serve_in_thread(self.app, host, port, **_timeouts(header_timeout, keep_alive)) as url:
             yield url
 
-    def run(self, host: str = "127.0.0.1", port: int = 2024, ready: Any = None) -> None:
-        """Serve in the foreground until interrupted; `ready(url)` is called once listening."""
+    def run(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 2024,
+        ready: Any = None,
+        *,
+        header_timeout: float = HEADER_TIMEOUT,
+        keep_alive: float = KEEP_ALIVE,
+    ) -> None:
+        """Serve in the foreground until interrupted; `ready(url)` is called once listening.
+        The timeouts are those of `serve`."""
         _quiet_drops()
         sock = listen(host, port)
         if ready is not None:
             ready(url_of(sock))
         try:
-            uvicorn_server(self.app).run(sockets=[sock])
+            uvicorn_server(self.app, **_timeouts(header_timeout, keep_alive)).run(sockets=[sock])
         finally:
             sock.close()
+
+
+def _timeouts(header_timeout: float, keep_alive: float) -> dict[str, Any]:
+    """uvicorn settings for the two timeouts, checked."""
+    if not header_timeout > 0 or not keep_alive > 0:
+        raise ValueError(
+            f"timeouts must be positive seconds: header_timeout={header_timeout}, "
+            f"keep_alive={keep_alive}"
+        )
+    return {"http": guarded_protocol(header_timeout), "timeout_keep_alive": keep_alive}
 
 
 class _DropFilter(logging.Filter):

@@ -48,8 +48,7 @@ def ids_in(interactions: Iterable[Interaction]) -> set[str]:
         found.update(_bound_values(request.json))
         found.update(_bound_values(response.json))
         if response.stream is not None:  # compact JSON on the wire: one pass over the bytes
-            blob = b"".join(response.stream.encode())
-            found.update(match.decode() for match in _BOUND_IN_BYTES.findall(blob))
+            found.update(map(bytes.decode, _BOUND_IN_BYTES.findall(response.stream.blob())))
     return found
 
 

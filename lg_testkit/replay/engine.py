@@ -31,18 +31,28 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lg_testkit.cassette import Cassette, Interaction, RecordedRequest, RecordedStream
+from lg_testkit.cassette import Cassette, RecordedRequest, RecordedStream
 from lg_testkit.errors import SchemaViolationError, UnmatchedRequestError
 from lg_testkit.protocol import Route, RouteKind, route
-from lg_testkit.replay.bindings import Bindings, derive_id, ids_in, ids_in_values
+from lg_testkit.replay.bindings import Bindings, derive_id, ids_in_values
 from lg_testkit.replay.faults import Faults, check_chunking
+from lg_testkit.replay.lanes import (
+    Answer,
+    Cursor,
+    Lane,
+    LiveThread,
+    Matcher,
+    Recorded,
+    Reply,
+    Unmatched,
+)
 from lg_testkit.replay.matching import MATCH_ON, differences
-from lg_testkit.replay.tape import Plan, Tape
-from lg_testkit.replay.threads import LiveStream, ThreadReplay
+from lg_testkit.replay.tape import Tape
+from lg_testkit.replay.threads import ThreadReplay
 from lg_testkit.threadlog import ProtocolThread
 
 if TYPE_CHECKING:
@@ -56,153 +66,6 @@ PIN_PREFIX = "/_cassette/"  # ... or this path prefix, for clients that cannot s
 VALIDATE_LEVELS = ("strict", "lenient", "off")
 _CLOSEST = 3
 _LISTED = 5
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """An interaction and where it was recorded."""
-
-    interaction: Interaction
-    source: str
-    index: int
-
-    @property
-    def label(self) -> str:
-        return f"#{self.index} {self.interaction.request.label}"
-
-    @property
-    def where(self) -> str:
-        return f"{self.source}#{self.index}"
-
-
-@dataclass(frozen=True)
-class Answer:
-    recorded: Recorded
-    bindings: Bindings
-    join_after: str | None = None  # a join: resume after this event id
-    is_join: bool = False
-    thread: LiveThread | None = None  # the consumer's thread, where it has one
-
-
-@dataclass(frozen=True)
-class Unmatched:
-    """No recorded answer: the request, the text for people, `closest` for programs."""
-
-    request: RecordedRequest
-    text: str
-    closest: list[dict[str, Any]]
-
-    def error(self, hint: str = "") -> UnmatchedRequestError:
-        text = f"{self.text}\n{hint}" if hint else self.text
-        return UnmatchedRequestError(text, request=self.request, closest=self.closest)
-
-
-@dataclass
-class Reply:
-    """What goes back for one request: a recorded body, a stream to play, or a 404."""
-
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes = b""
-    plan: Plan | None = None
-    live: LiveStream | None = None  # a thread-protocol subscription: open until the client closes
-    unmatched: Unmatched | None = None
-    problems: list[Problem] = field(default_factory=list)  # found in what is played, first time
-
-
-class Lane:
-    """One recorded thread: its creation and every request under `/threads/{id}`, in order."""
-
-    def __init__(self, thread_id: str, order: int, source: str) -> None:
-        self.thread_id = thread_id
-        self.order = order
-        self.source = source
-        self.items: list[Recorded] = []
-        self.creation: Recorded | None = None
-        self.commits = 0  # replays bound to this lane so far
-        self.offered = 0  # thread creations answered from this lane
-        self._ids: set[str] | None = None
-        self._streams: dict[str, Recorded] | None = None
-
-    @property
-    def ids(self) -> set[str]:
-        if self._ids is None:
-            self._ids = ids_in(r.interaction for r in self.items) | {self.thread_id}
-        return self._ids
-
-    def stream_at(self, location: str) -> Recorded | None:
-        """The recorded run stream whose `location` header is `location`."""
-        if self._streams is None:
-            self._streams = {}
-            for recorded in self.items:
-                response = recorded.interaction.response
-                if response.stream is not None and "location" in response.headers:
-                    self._streams.setdefault(response.headers["location"], recorded)
-        return self._streams.get(location)
-
-
-class Cursor:
-    """One replay's position in a lane."""
-
-    def __init__(self, lane: Lane, matches: _Matcher) -> None:
-        self.lane, self.matches = lane, matches
-        self.played = [False] * len(lane.items)
-        self.position = -1
-
-    def mark(self, recorded: Recorded) -> None:
-        index = self.lane.items.index(recorded)
-        self.played[index] = True
-        self.position = max(self.position, index)
-
-    def take(self, request: RecordedRequest, read: bool) -> Recorded | None:
-        items = self.lane.items
-        found = [n for n, r in enumerate(items) if self.matches(r, request)]
-        if not found:
-            return None
-        ahead = [n for n in found if n > self.position and not self.played[n]]
-        if ahead:
-            chosen = ahead[0]
-        elif read:
-            behind = [n for n in found if n <= self.position]
-            chosen = behind[-1] if behind else found[-1]
-        else:
-            unplayed = [n for n in found if not self.played[n]]
-            if not unplayed:
-                return None
-            chosen = unplayed[0]
-        self.mark(items[chosen])
-        return items[chosen]
-
-
-@dataclass
-class LiveThread:
-    """A thread a consumer holds: the lanes it may replay, and once chosen, its replay."""
-
-    live_id: str
-    candidates: list[Lane]
-    created_from: Lane | None = None
-    lane: Lane | None = None
-    cursor: Cursor | None = None
-    bindings: Bindings = field(default_factory=lambda: Bindings({}))
-    preset: bool = False  # bindings fixed by the thread protocol's replay of the same thread
-    dropped: dict[str, int] = field(default_factory=dict)  # run stream location -> byte offset
-
-
-class _Matcher:
-    """Does a recording answer a request? (matching.py's rules, with the engine's settings)."""
-
-    def __init__(self, ignore: Sequence[str], match_on: Sequence[str]) -> None:
-        self.ignore, self.match_on = tuple(ignore), tuple(match_on)
-
-    def __call__(self, recorded: Recorded, request: RecordedRequest) -> bool:
-        return not self.differences(recorded, request)
-
-    def differences(
-        self, recorded: Recorded, request: RecordedRequest, ignore: Sequence[str] = ()
-    ) -> list[str]:
-        return differences(
-            recorded.interaction.request, request, (*self.ignore, *ignore), self.match_on
-        )
 
 
 class ReplayEngine:
@@ -224,7 +87,7 @@ class ReplayEngine:
     ) -> None:
         if validate not in VALIDATE_LEVELS:
             raise ValueError(f"validate must be one of {VALIDATE_LEVELS}, not {validate!r}")
-        self.matches = _Matcher(tuple(ignore), tuple(match_on))
+        self.matches = Matcher(tuple(ignore), tuple(match_on))
         self.chunking = check_chunking(chunking)
         self.faults = faults or Faults()
         self.validate = validate
@@ -233,6 +96,7 @@ class ReplayEngine:
         self.on_log = on_log  # called with each request's log line, e.g. to print it
         self.once = once  # each recorded conversation starts once (a session that may record)
         self.protocol_threads: list[ProtocolThread] = []
+        self.protocol_sources: list[str] = []  # the cassette each recorded thread came from
         self.lanes: list[Lane] = []
         self.shared: list[Recorded] = []
         self.sources: list[str] = []
@@ -249,6 +113,11 @@ class ReplayEngine:
         if self.server_info is None:
             self.server_info = cassette.meta.get("server")
         self.protocol_threads.extend(cassette.threads)
+        self.protocol_sources.extend(source for _ in cassette.threads)
+        if cassette.valid_for is not None and cassette.valid_for == _rules_digest():
+            # its seal says every stream passed these very schemas and rules: not again
+            for recorded in (*cassette.interactions, *cassette.threads):
+                self._checked[id(recorded)] = []
         lanes: dict[str, Lane] = {}
 
         def lane(thread_id: str) -> Lane:
@@ -302,7 +171,7 @@ class ReplayEngine:
         with self._lock:
             where = route(request.method, request.path)
             answer = (
-                self._protocol(where, request)
+                self._protocol(where, request, pin)
                 if where.kind in (RouteKind.COMMAND, RouteKind.SUBSCRIPTION)
                 and self.protocol_threads
                 else self.answer(request, last_event_id, pin)
@@ -417,7 +286,11 @@ class ReplayEngine:
                 if lane.thread_id == where.thread_id and self.pinned(lane.source, pin)
             ]
             if not lanes:
-                return self._unmatched(request, self._everything())
+                note = (
+                    f"Thread {where.thread_id} was not created on this server, and no recording "
+                    "has a thread of that id: create the thread first (POST /threads)."
+                )
+                return self._unmatched(request, self._everything(), note=note)
             live = self.threads[where.thread_id] = LiveThread(where.thread_id, lanes)
             self.issued[where.thread_id] = max(self.issued.get(where.thread_id, 0), 1)
         if live.lane is not None:
@@ -433,10 +306,17 @@ class ReplayEngine:
                 live.lane, live.cursor, live.bindings = lane, cursor, bindings
                 lane.commits += 1
                 return answer
-        bindings = _replay_bindings(live.candidates[0], live.live_id)
-        return self._unmatched(
-            _to_recorded(request, bindings), [r for lane in live.candidates for r in lane.items]
-        )
+        # Explained against each candidate with the ids it would have bound.
+        as_recorded = {
+            id(r): _to_recorded(
+                request,
+                live.bindings if live.preset else _replay_bindings(lane, live.live_id),
+            )
+            for lane in live.candidates
+            for r in lane.items
+        }
+        pool = [r for lane in live.candidates for r in lane.items]
+        return self._unmatched(request, pool, as_recorded=as_recorded)
 
     def _in_lane(
         self,
@@ -446,7 +326,7 @@ class ReplayEngine:
         request: RecordedRequest,
         last_event_id: str | None,
     ) -> Answer | Unmatched:
-        request = _to_recorded(request, bindings)
+        asked, request = request, _to_recorded(request, bindings)
         where = route(request.method, request.path)
         if where.kind is RouteKind.JOIN:
             stream = cursor.lane.stream_at(request.path)
@@ -455,7 +335,8 @@ class ReplayEngine:
                 return Answer(stream, bindings, join_after=after, is_join=True, thread=live)
         recorded = cursor.take(request, where.read)
         if recorded is None:
-            return self._unmatched(request, cursor.lane.items)
+            as_recorded = dict.fromkeys(map(id, cursor.lane.items), request)
+            return self._unmatched(asked, cursor.lane.items, as_recorded=as_recorded)
         return Answer(recorded, bindings, thread=live)
 
     def _shared(self, request: RecordedRequest, pin: str | None) -> Answer | Unmatched:
@@ -476,10 +357,12 @@ class ReplayEngine:
 
     # -- the thread protocol -------------------------------------------------------------------
 
-    def _protocol(self, where: Route, request: RecordedRequest) -> Reply | Unmatched:
+    def _protocol(
+        self, where: Route, request: RecordedRequest, pin: str | None
+    ) -> Reply | Unmatched:
         """A command or subscription, answered from the recorded thread bound to its thread id."""
         assert where.thread_id is not None
-        replay = self.protocol.get(where.thread_id) or self._bind_protocol(where, request)
+        replay = self.protocol.get(where.thread_id) or self._bind_protocol(where, request, pin)
         if replay is None:
             return self._unmatched(request, self._everything())
         reply = self._protocol_reply(where, request, replay)
@@ -506,17 +389,22 @@ class ReplayEngine:
     def thread_replay(self, request: RecordedRequest) -> ThreadReplay | None:
         """The replay of the thread `request`'s path names, bound at first sight (WebSocket
         subscriptions ask for it directly)."""
+        request, pin = _pinned(request)
         where = route(request.method, request.path)
         if where.thread_id is None:
             return None
         with self._lock:
-            return self.protocol.get(where.thread_id) or self._bind_protocol(where, request)
+            return self.protocol.get(where.thread_id) or self._bind_protocol(where, request, pin)
 
-    def _bind_protocol(self, where: Route, request: RecordedRequest) -> ThreadReplay | None:
+    def _bind_protocol(
+        self, where: Route, request: RecordedRequest, pin: str | None
+    ) -> ThreadReplay | None:
         """Bind a thread id the client minted to the recorded thread it replays: the least
-        replayed one (whose first command matches, when the first request is a command)."""
+        replayed one of the pinned cassette, if any (whose first command matches, when the
+        first request is a command)."""
         assert where.thread_id is not None
-        order = sorted(range(len(self.protocol_threads)), key=lambda n: (self.protocol_uses[n], n))
+        allowed = [n for n, source in enumerate(self.protocol_sources) if self.pinned(source, pin)]
+        order = sorted(allowed, key=lambda n: (self.protocol_uses[n], n))
         if where.kind is RouteKind.COMMAND:
             fitting = [
                 n
@@ -605,14 +493,9 @@ class ReplayEngine:
         key = id(thread)
         if self.validate == "off" or key in self._checked:
             return []
-        from lg_testkit import thread_validation as check
+        from lg_testkit.thread_validation import check_thread
 
-        source = f"thread {thread.thread_id}"
-        found = check.validate_subscription([event.event for event in thread.events], source=source)
-        for index, command in enumerate(thread.commands):
-            found += check.validate_command(command.command, source=source, index=index)
-            method = command.command.get("method") if isinstance(command.command, dict) else None
-            found += check.validate_reply(command.reply, method=method, source=source, index=index)
+        found = check_thread(thread, source=f"thread {thread.thread_id}")
         self._checked[key] = found
         self.problems.extend(problem for problem in found if problem.severity == "error")
         return found
@@ -637,8 +520,19 @@ class ReplayEngine:
         return [r for lane in self.lanes for r in lane.items] + self.shared
 
     def _unmatched(
-        self, request: RecordedRequest, pool: list[Recorded], ignore: Sequence[str] = ()
+        self,
+        request: RecordedRequest,
+        pool: list[Recorded],
+        ignore: Sequence[str] = (),
+        *,
+        as_recorded: dict[int, RecordedRequest] | None = None,
+        note: str | None = None,
     ) -> Unmatched:
+        """The 404 for `request` (as the client sent it), naming the closest recordings of
+        `pool`, each compared with `as_recorded[id(recording)]`: the request in that
+        recording's ids, where a replay bound them (else the request itself)."""
+        translated = as_recorded or {}
+
         def rank(pair: tuple[list[str], Recorded]) -> tuple[bool, bool, int, str, int]:
             found, recorded = pair
             theirs = recorded.interaction.request
@@ -650,15 +544,18 @@ class ReplayEngine:
                 recorded.index,
             )
 
-        scored = sorted(
-            ((self.matches.differences(r, request, ignore), r) for r in pool), key=rank
-        )[:_CLOSEST]
+        compared = (
+            (self.matches.differences(r, translated.get(id(r), request), ignore), r) for r in pool
+        )
+        scored = sorted(compared, key=rank)[:_CLOSEST]
         sources = (
             ", ".join(self.sources)
             if len(self.sources) <= 2
             else f"the {len(self.sources)} served cassettes"
         )
         lines = [f"No recorded interaction in {sources} matches {request.label}."]
+        if note:
+            lines.append(note)
         if not pool:
             lines.append("The cassettes hold no interactions.")
         many = len(self.sources) > 1
@@ -748,3 +645,9 @@ def _to_recorded(request: RecordedRequest, bindings: Bindings) -> RecordedReques
         query=[[k, bindings.recorded_text(v)] for k, v in request.query],
         json=bindings.recorded_json(request.json),
     )
+
+
+def _rules_digest() -> str:
+    from lg_testkit.schemas import rules_digest  # reads the schema files once, on first use
+
+    return rules_digest()

@@ -11,6 +11,7 @@ because test servers move between ports; `ignore` names further body paths to le
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -30,6 +31,10 @@ from lg_testkit.redaction import (
 __all__ = ["MATCH_ON", "differences", "normalize"]
 
 _MAX_LISTED = 5
+# The thread a path is on: `/threads/{uuid}`, at the start of the path.
+_THREAD_IN_PATH = re.compile(
+    r"^/threads/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?=/|$)"
+)
 MATCH_ON = ("method", "path", "query", "body")  # what a request is matched on, by default all
 
 
@@ -78,7 +83,10 @@ def differences(
     """Human-readable differences, empty when the request matches the recording.
 
     Both sides are compared as `normalize` leaves them, so server defaults and `ignore`d
-    paths never count as differences.
+    paths never count as differences. The thread a path is on is listed only when nothing
+    else differs: a consumer's thread is bound to the recorded thread it replays, so next to
+    real differences, another recording's thread id is noise (a request on a thread that
+    nothing bound still differs: its thread is then the one difference).
     """
     ignore = tuple(ignore)
     recorded, request = normalize(recorded, ignore), normalize(request, ignore)
@@ -86,10 +94,11 @@ def differences(
     if unknown := parts - set(MATCH_ON):
         raise ValueError(f"match_on takes parts of {MATCH_ON}, not {sorted(unknown)}")
     found: list[str] = []
-    for name in ("method", "path"):
-        mine, theirs = getattr(recorded, name), getattr(request, name)
-        if name in parts and mine != theirs:
-            found.append(f"{name}: recorded {mine}, got {theirs}")
+    if "method" in parts and recorded.method != request.method:
+        found.append(f"method: recorded {recorded.method}, got {request.method}")
+    other_thread = "path" in parts and _other_thread(recorded.path, request.path)
+    if "path" in parts and recorded.path != request.path and not other_thread:
+        found.append(f"path: recorded {recorded.path}, got {request.path}")
     if "query" in parts and not _same_query(recorded.query, request.query):
         found.append(
             f"query: recorded {mask_query(recorded.query)}, got {mask_query(request.query)}"
@@ -98,7 +107,18 @@ def differences(
         if recorded.body != request.body and not matches_redacted(recorded.body, request.body):
             found.append(f"body: recorded {recorded.body!r}, got {request.body!r}")
         found.extend(_json_differences(recorded.json, request.json, "json"))
+    if other_thread and not found:
+        found.append(f"path: recorded {recorded.path}, got {request.path}")
     return found
+
+
+def _other_thread(recorded: str, got: str) -> bool:
+    """The paths differ only in the thread (`/threads/{id}/...`) each is on."""
+    if recorded == got:
+        return False
+    return _THREAD_IN_PATH.sub("/threads/{id}", recorded) == _THREAD_IN_PATH.sub(
+        "/threads/{id}", got
+    )
 
 
 def _same_query(recorded: list[list[str]], got: list[list[str]]) -> bool:

@@ -23,6 +23,7 @@ __all__ = ["DROPPED", "Plan", "Tape"]
 
 DROPPED = "peer closed connection without sending complete message body"
 _UUID_REACH = 35  # bytes of a UUID that can lie before the start of a piece it reaches into
+_WINDOW = 1 << 16  # bytes of a stream bound to a consumer's ids at a time
 
 
 @dataclass
@@ -37,33 +38,55 @@ class Plan:
     beat_ok: list[bool] | None = None  # a heartbeat may go before piece i (it starts an item)
     stall_before: dict[int, float] = field(default_factory=dict)
     drop: bool = False  # the connection dies after the last piece
-    spans: tuple[list[int], list[bytes]] | None = None  # where each UUID in `blob` starts
+    crossed: frozenset[int] | None = None  # cuts a UUID runs across (`crossed_cuts`)
     heartbeat: float | None = None  # seconds of silence before a `: heartbeat` comment
     heartbeat_bytes: bytes = b": heartbeat\r\n\r\n"
 
     def pieces(self) -> Iterator[bytes]:
         """The bytes to send, in order, with the consumer's ids."""
         blob, start = self.blob, self.start
-        if self.bindings.identity or self.spans is None:
+        if self.bindings.identity:
             for cut in self.cuts:
                 yield blob[start:cut]
                 start = cut
             return
-        starts, ids = self.spans
+        # A bound id has the recorded one's length, so no cut moves. Pieces are bound a window
+        # of about _WINDOW bytes at a time, ending where no id runs across: whole ids are
+        # replaced there (C speed); a window whose edge an id crosses is patched by position.
+        pairs = list(self.bindings.forward_bytes.items())
+        cuts, count, index = self.cuts, len(self.cuts), 0
+        crossed = self.crossed if self.crossed is not None else crossed_cuts(blob, cuts)
+        clean = not _id_across(blob, start)
+        while index < count:
+            last = index
+            while last < count - 1 and (cuts[last] - start < _WINDOW or last in crossed):
+                last += 1
+            window = blob[start : cuts[last]]
+            if clean and last not in crossed:
+                for recorded, live in pairs:
+                    if recorded in window:
+                        window = window.replace(recorded, live)
+            else:
+                window = self._patched(window, start, cuts[last])
+            offset = start
+            for cut in cuts[index : last + 1]:
+                yield window[offset - start : cut - start]
+                offset = cut
+            start, index, clean = cuts[last], last + 1, True
+
+    def _patched(self, piece: bytes, start: int, cut: int) -> bytes:
+        """`piece` (blob[start:cut]) with each bound id in it, or in part, written over."""
         forward = self.bindings.forward_bytes
-        for cut in self.cuts:
-            piece = blob[start:cut]
-            first = bisect_left(starts, start - _UUID_REACH)
-            hits = [n for n in range(first, bisect_left(starts, cut)) if ids[n] in forward]
-            if hits:  # a bound id has the recorded one's length: patch it in place
-                patched = bytearray(piece)
-                for n in hits:
-                    at, live = starts[n], forward[ids[n]]
-                    low, high = max(at, start), min(at + len(live), cut)
-                    patched[low - start : high - start] = live[low - at : high - at]
-                piece = bytes(patched)
-            yield piece
-            start = cut
+        reach = UUID_BYTES.finditer(self.blob, max(start - _UUID_REACH, 0), cut + _UUID_REACH)
+        hits = [(found.start(), forward[found[0]]) for found in reach if found[0] in forward]
+        if not hits:
+            return piece
+        patched = bytearray(piece)
+        for at, live in hits:
+            low, high = max(at, start), min(at + len(live), cut)
+            if low < high:
+                patched[low - start : high - start] = live[low - at : high - at]
+        return bytes(patched)
 
     def schedule(self, speed: float | None = None) -> Iterator[tuple[float, bytes]]:
         """`(seconds after the response started, bytes)` for every send, heartbeats included.
@@ -89,29 +112,31 @@ class Plan:
             yield sent_at, piece
 
 
+def crossed_cuts(blob: bytes, cuts: list[int]) -> frozenset[int]:
+    """The indexes of the `cuts` in `blob` that a UUID runs across."""
+    return frozenset(index for index, cut in enumerate(cuts) if _id_across(blob, cut))
+
+
+def _id_across(blob: bytes, offset: int) -> bool:
+    """Whether a UUID in `blob` runs across `offset` (starts before it, ends after it)."""
+    window = UUID_BYTES.finditer(blob, max(offset - _UUID_REACH, 0), offset + _UUID_REACH)
+    return any(found.start() < offset < found.end() for found in window)
+
+
 class Tape:
     """One recorded stream, cut for one chunking."""
 
     def __init__(self, stream: RecordedStream, chunking: str = "recorded") -> None:
         self.stream = stream
-        recorded = stream.encode()
-        self.blob = b"".join(recorded) if len(recorded) != 1 else recorded[0]
-        self.chunk_ends = list(accumulate(len(chunk) for chunk in recorded))
-        self.chunk_times = stream.timings()
+        self.blob = stream.blob()
+        self.chunk_ends, self.chunk_times = stream.cuts()
         self.chunking = chunking
         self.dropped = stream.dropped is not None  # the recorded connection died
         self._items: tuple[list[int], list[int], dict[str, int]] | None = None
         self._cuts: tuple[list[int], list[float]] | None = None
-        self._spans: tuple[list[int], list[bytes]] | None = None
+        self._crossed: frozenset[int] | None = None  # of the plain cuts
         newline = stream.newline
         self.heartbeat_bytes = f": heartbeat{newline}{newline}".encode()
-
-    def id_spans(self) -> tuple[list[int], list[bytes]]:
-        """(offset, text) of every UUID in the stream: found once, for every rebound replay."""
-        if self._spans is None:
-            found = [(m.start(), m[0]) for m in UUID_BYTES.finditer(self.blob)]
-            self._spans = ([at for at, _ in found], [text for _, text in found])
-        return self._spans
 
     def _item_layout(self) -> tuple[list[int], list[int], dict[str, int]]:
         """(end offset of each item, of each event, event id -> end of its event)."""
@@ -155,8 +180,12 @@ class Tape:
         faults = faults or Faults()
         if start == 0 and faults == Faults():  # plain replay: the recorded cuts as they are
             cuts, times = self._cut()
-            spans = None if bindings.identity else self.id_spans()
-            return Plan(self.blob, 0, cuts, times, bindings, drop=self.dropped, spans=spans)
+            plan = Plan(self.blob, 0, cuts, times, bindings, drop=self.dropped)
+            if not bindings.identity:
+                if self._crossed is None:
+                    self._crossed = crossed_cuts(self.blob, cuts)
+                plan.crossed = self._crossed
+            return plan
         return self._faulted(bindings, faults, start)
 
     def _faulted(self, bindings: Bindings, faults: Faults, start: int) -> Plan:
@@ -183,7 +212,6 @@ class Tape:
             chosen,
             [self._time_at(cut) for cut in chosen],
             bindings,
-            spans=None if bindings.identity else self.id_spans(),
             beat_ok=[offset in item_starts for offset in [start, *chosen[:-1]]],
             drop=end < len(self.blob) or self.dropped,
             heartbeat=faults.heartbeat,

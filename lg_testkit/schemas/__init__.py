@@ -19,6 +19,7 @@ Event names map to schemas like this; a subgraph's events carry their namespace 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "STREAM_MODES",
     "base_event",
     "load_schema",
+    "rules_digest",
     "schema_documents",
 ]
 
@@ -76,3 +78,18 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     """Every schema file, the shared definitions included, keyed by its `$id`."""
     stems = [SHARED, *dict.fromkeys(EVENT_SCHEMAS.values())]
     return {load_schema(stem)["$id"]: load_schema(stem) for stem in stems}
+
+
+# What "valid" means in this lg-testkit: the schema files and the code of the stream rules.
+_RULES_CODE = ("protocol.py", "validation.py", "thread_validation.py")
+
+
+@cache
+def rules_digest() -> str:
+    """A digest of every schema file and of the modules that hold the stream rules. A cassette's
+    seal names the digest its streams passed; with any other, replay validates them again."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parents[1]
+    for path in [*sorted(SCHEMA_DIR.rglob("*.json")), *(package / n for n in _RULES_CODE)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -8,6 +8,11 @@
 
 A fake chat model (no keys, no network) streams every word and space as its own token, a short
 pause apart, so a recording keeps a token cadence a browser test can watch arrive.
+
+Compiled with `ToolCallTransformer` (langgraph 1.2): the thread-centric protocol that
+`useStream` from `@langchain/react` reads carries only the channels a graph's transformers
+produce; the built-in ones give values, messages, lifecycle and input (interrupts), and this
+one adds `tools`. `runs.stream` is not affected.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.tools import tool
 from langgraph.graph import END, START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt import ToolCallTransformer, ToolNode
 from langgraph.types import interrupt
 
 from lg_testkit.demo.fake_model import FakeChatModel
@@ -86,4 +91,4 @@ builder.add_edge(START, "agent")
 builder.add_edge("agent", "tools")
 builder.add_edge("tools", "refund")
 builder.add_edge("refund", END)
-graph = builder.compile()
+graph = builder.compile(transformers=[ToolCallTransformer])

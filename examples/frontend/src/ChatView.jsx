@@ -10,6 +10,26 @@ export function textOf(content) {
   return "";
 }
 
+// LangChain messages -> what the page shows: text, and tool calls with their results.
+export function toChatMessages(messages) {
+  const results = new Map(
+    messages.filter((m) => m.type === "tool").map((m) => [m.tool_call_id, textOf(m.content)]),
+  );
+  return messages
+    .filter((m) => m.type === "human" || m.type === "ai")
+    .map((m, index) => ({
+      id: m.id ?? String(index),
+      role: m.type,
+      text: textOf(m.content),
+      toolCalls: (m.tool_calls ?? []).map((call) => ({
+        id: call.id,
+        name: call.name,
+        args: call.args,
+        result: results.get(call.id),
+      })),
+    }));
+}
+
 function errorText(error) {
   if (error == null) return null;
   if (typeof error === "string") return error;

@@ -1,6 +1,6 @@
 // The `runs.stream` variant: useStream from @langchain/langgraph-sdk/react, adapted to ChatView.
 import { useStream } from "@langchain/langgraph-sdk/react";
-import { ChatView, textOf } from "./ChatView.jsx";
+import { ChatView, toChatMessages } from "./ChatView.jsx";
 
 export function RunsChat({ apiUrl, assistantId }) {
   const stream = useStream({ apiUrl, assistantId, messagesKey: "messages" });
@@ -18,24 +18,4 @@ export function RunsChat({ apiUrl, assistantId }) {
       onDecide={(approved) => stream.submit(undefined, { command: { resume: { approved } } })}
     />
   );
-}
-
-// LangChain messages -> what the page shows: text, and tool calls with their results.
-function toChatMessages(messages) {
-  const results = new Map(
-    messages.filter((m) => m.type === "tool").map((m) => [m.tool_call_id, textOf(m.content)]),
-  );
-  return messages
-    .filter((m) => m.type === "human" || m.type === "ai")
-    .map((m, index) => ({
-      id: m.id ?? String(index),
-      role: m.type,
-      text: textOf(m.content),
-      toolCalls: (m.tool_calls ?? []).map((call) => ({
-        id: call.id,
-        name: call.name,
-        args: call.args,
-        result: results.get(call.id),
-      })),
-    }));
 }

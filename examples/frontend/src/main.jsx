@@ -3,9 +3,11 @@
 //   apiUrl       the LangGraph server (default: /api on the page's own origin)
 //   assistantId  the graph or assistant to run (default: agent)
 //   protocol     runs: useStream from @langchain/langgraph-sdk/react (`runs.stream`)
-//                threads: the thread-centric protocol (not built yet)
+//                threads: useStream from @langchain/react (the thread-centric protocol)
+//   transport    threads only: sse (default) or websocket
 import { createRoot } from "react-dom/client";
 import { RunsChat } from "./RunsChat.jsx";
+import { ThreadsChat } from "./ThreadsChat.jsx";
 import "./style.css";
 
 const params = new URLSearchParams(window.location.search);
@@ -13,9 +15,10 @@ const settings = {
   apiUrl: params.get("apiUrl") ?? new URL("/api", window.location.href).href,
   assistantId: params.get("assistantId") ?? "agent",
   protocol: params.get("protocol") ?? "runs",
+  transport: params.get("transport") ?? "sse",
 };
 
-const VARIANTS = { runs: RunsChat };
+const VARIANTS = { runs: RunsChat, threads: ThreadsChat };
 
 function App() {
   const Chat = VARIANTS[settings.protocol];
@@ -26,7 +29,7 @@ function App() {
       </p>
     );
   }
-  return <Chat apiUrl={settings.apiUrl} assistantId={settings.assistantId} />;
+  return <Chat apiUrl={settings.apiUrl} assistantId={settings.assistantId} transport={settings.transport} />;
 }
 
 createRoot(document.getElementById("root")).render(<App />);

@@ -1,0 +1,106 @@
+"""A cassette's seal (lg_testkit.cassette.seal): a file lg-testkit wrote loads fast and is not
+validated twice, but no edit, forged claim or change of rules lets an invalid stream through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from test_schemas_enforcement import STREAMS, replay_all
+
+from lg_testkit import CassetteSession, FakeServer, SchemaViolationError
+from lg_testkit.cassette import Cassette
+from lg_testkit.cassette.seal import sealed_text, verified
+from lg_testkit.schemas import rules_digest
+
+RECORDED = STREAMS / "interrupt-resume.json"
+
+
+def sealed_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "sealed.json"
+    Cassette.load(RECORDED).save(path)
+    return path
+
+
+def unseal(text: str) -> str:
+    """The document's text with its seal taken off (what a file written before 0.3 is)."""
+    body = text[: text.rindex(',\n  "sealed": ')]
+    return body + "\n}\n"
+
+
+def break_first_metadata(text: str) -> str:
+    """A hand edit: the first run stream's metadata loses its run_id."""
+    at = text.index('"event":"metadata"')
+    start = text.index('"run_id":', at)
+    end = text.index('"', text.index('"', start + len('"run_id":')) + 1)
+    return text[:start] + '"run_ix":' + text[start + len('"run_id":') : end + 1] + text[end + 1 :]
+
+
+def test_a_saved_cassette_is_sealed_as_valid_and_loads_the_same(tmp_path: Path) -> None:
+    path = sealed_copy(tmp_path)
+    content = path.read_bytes()
+    seal = verified(content)
+    assert seal is not None and seal.valid == rules_digest()
+    assert json.loads(content)["sealed"]["valid"] == rules_digest()  # still plain JSON
+
+    sealed, plain = Cassette.load(path), Cassette.load(RECORDED)
+    assert sealed.valid_for == rules_digest() and plain.valid_for is None
+    assert sealed.interactions == plain.interactions
+    assert sealed.dumps() == content.decode()  # load and save is stable
+    replay_all(CassetteSession(path))
+
+
+def test_a_hand_edited_sealed_cassette_is_checked_again(tmp_path: Path) -> None:
+    path = sealed_copy(tmp_path)
+    path.write_text(break_first_metadata(path.read_text()))  # the seal no longer verifies
+
+    loaded = Cassette.load(path)
+    assert loaded.valid_for is None
+    with pytest.raises(SchemaViolationError, match="'run_id' is a required property"):
+        replay_all(CassetteSession(path))
+    server = FakeServer.from_path(path)
+    with server.serve() as url, httpx.Client(base_url=url) as client:
+        for interaction in loaded.interactions:
+            request = interaction.request
+            client.request(request.method, request.path, json=request.json)
+    with pytest.raises(SchemaViolationError, match="'run_id' is a required property"):
+        server.check()
+
+
+def test_a_seal_claiming_other_rules_or_forged_as_invalid_is_not_trusted(tmp_path: Path) -> None:
+    path = sealed_copy(tmp_path)
+    broken = unseal(break_first_metadata(path.read_text()))
+    body = broken[: -len("\n}\n")]
+    for claim in ("0" * 16, None):  # passed other schemas once; or never passed
+        path.write_text(sealed_text(body, claim))
+        assert verified(path.read_bytes()) is not None
+        with pytest.raises(SchemaViolationError, match="'run_id' is a required property"):
+            replay_all(CassetteSession(path))
+
+
+def test_an_invalid_recording_is_sealed_without_the_claim(tmp_path: Path) -> None:
+    path = sealed_copy(tmp_path)
+    edited = Cassette.load(path)
+    stream = next(i.response.stream for i in edited.interactions if i.response.stream)
+    assert stream is not None
+    del stream.events[0].data["run_id"]
+    stream.events[0].raw = None
+    edited.save(path)
+    seal = verified(path.read_bytes())
+    assert seal is not None and seal.valid is None
+    with pytest.raises(SchemaViolationError):
+        replay_all(CassetteSession(path))
+
+
+def test_a_file_written_before_the_seal_reads_as_before(tmp_path: Path) -> None:
+    path = sealed_copy(tmp_path)
+    old = tmp_path / "old.json"
+    old.write_text(unseal(path.read_text()))
+    assert Cassette.load(old).valid_for is None
+    assert Cassette.load(old).interactions == Cassette.load(path).interactions
+    digest = hashlib.sha256(old.read_bytes()).hexdigest()
+    replay_all(CassetteSession(old))
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == digest  # replay never rewrites it
