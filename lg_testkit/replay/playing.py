@@ -17,7 +17,7 @@ import httpx
 
 from lg_testkit.replay.tape import DROPPED, Plan
 
-__all__ = ["ConnectionDropped", "ReplayStream", "send_plan"]
+__all__ = ["ConnectionDropped", "ReplayStream", "drop_error", "send_plan"]
 
 
 class ConnectionDropped(Exception):
@@ -37,7 +37,7 @@ class ReplayStream(httpx.SyncByteStream, httpx.AsyncByteStream):
                 time.sleep(delay)
             yield piece
         if self.plan.drop:
-            raise httpx.RemoteProtocolError(DROPPED)
+            raise drop_error(self.plan.dropped_with)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         started = time.perf_counter()
@@ -46,7 +46,18 @@ class ReplayStream(httpx.SyncByteStream, httpx.AsyncByteStream):
                 await anyio.sleep(delay)
             yield piece
         if self.plan.drop:
-            raise httpx.RemoteProtocolError(DROPPED)
+            raise drop_error(self.plan.dropped_with)
+
+
+def drop_error(recorded: str | None) -> httpx.TransportError:
+    """What a consumer gets where a stream drops: the httpx error the recorded consumer got
+    (`ReadError: [Errno 104] Connection reset by peer`), or, for a drop that was not recorded
+    (a fault), the one a peer closing mid-body causes."""
+    name, _, message = (recorded or "").partition(": ")
+    kind = getattr(httpx, name, None)
+    if isinstance(kind, type) and issubclass(kind, httpx.TransportError):
+        return kind(message)
+    return httpx.RemoteProtocolError(DROPPED)
 
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]

@@ -38,6 +38,7 @@ class Plan:
     beat_ok: list[bool] | None = None  # a heartbeat may go before piece i (it starts an item)
     stall_before: dict[int, float] = field(default_factory=dict)
     drop: bool = False  # the connection dies after the last piece
+    dropped_with: str | None = None  # ... with the error the recorded consumer got (recorder.py)
     crossed: frozenset[int] | None = None  # cuts a UUID runs across (`crossed_cuts`)
     heartbeat: float | None = None  # seconds of silence before a `: heartbeat` comment
     heartbeat_bytes: bytes = b": heartbeat\r\n\r\n"
@@ -181,6 +182,7 @@ class Tape:
         if start == 0 and faults == Faults():  # plain replay: the recorded cuts as they are
             cuts, times = self._cut()
             plan = Plan(self.blob, 0, cuts, times, bindings, drop=self.dropped)
+            plan.dropped_with = self.stream.dropped
             if not bindings.identity:
                 if self._crossed is None:
                     self._crossed = crossed_cuts(self.blob, cuts)
@@ -214,6 +216,7 @@ class Tape:
             bindings,
             beat_ok=[offset in item_starts for offset in [start, *chosen[:-1]]],
             drop=end < len(self.blob) or self.dropped,
+            dropped_with=self.stream.dropped if end == len(self.blob) else None,
             heartbeat=faults.heartbeat,
             heartbeat_bytes=self.heartbeat_bytes,
         )
