@@ -73,8 +73,9 @@ def _import_vcrpy(args: argparse.Namespace) -> int:
     from lg_testkit.redaction import Redaction
     from lg_testkit.vcrpy_import import from_vcrpy
 
-    cassette = from_vcrpy(args.source)
-    Redaction().enforce(cassette, str(args.dest))  # credentials masked, as in every recording
+    redaction = Redaction()  # collects the credentials masked on reading, to mask their echoes
+    cassette = from_vcrpy(args.source, redaction)
+    redaction.enforce(cassette, str(args.dest))  # credentials masked, as in every recording
     cassette.save(args.dest)
     streams = [i.response.stream for i in cassette.interactions if i.response.stream]
     events = sum(len(stream.events) for stream in streams)

@@ -20,6 +20,11 @@ split into tokens, and the versions and plan a server stamps into run metadata
 (`langgraph_api_version`, ...; the report's header names the versions) and `/info`. Identical
 findings in several interactions are listed once. Folders are compared file by file (same
 relative names).
+
+Thread-protocol threads (a cassette's `threads`) are compared in order, command by command:
+the command, its status and reply, and the events that followed it, folded and normalised
+(lg_testkit.normalize.normalize_thread: ids, seqs, event ids, timestamps and the client-minted
+thread id left out, each message's deltas joined), then compared as a stream is.
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from typing import Any
 
 from lg_testkit.cassette import Cassette, Interaction, StreamItem
 from lg_testkit.errors import CassetteError
-from lg_testkit.normalize import Normalizer, anonymous, is_token_chunk
+from lg_testkit.normalize import Normalizer, anonymous, is_token_chunk, normalize_thread
 from lg_testkit.progress import Progress
 from lg_testkit.protocol import RouteKind, base_event, route
+from lg_testkit.threadlog import ProtocolThread
 
 __all__ = ["Difference", "add_diff_command", "diff_cassettes", "diff_paths"]
 
@@ -97,6 +103,13 @@ def diff_cassettes(a: Cassette, b: Cassette) -> list[Difference]:
             findings.add(f"request only in A: {keys_a[i]} (A #{i})")
         for j in range(b0, b1):
             findings.add(f"request only in B: {keys_b[j]} (B #{j})")
+    for n in range(max(len(a.threads), len(b.threads))):
+        if n >= len(b.threads):
+            findings.add(f"protocol thread only in A: thread #{n} ({_commands(a.threads[n])})")
+        elif n >= len(a.threads):
+            findings.add(f"protocol thread only in B: thread #{n} ({_commands(b.threads[n])})")
+        else:
+            _diff_thread(a.threads[n], b.threads[n], n, findings)
     return findings.list()
 
 
@@ -139,6 +152,63 @@ def _norm(value: Any) -> Any:
 
 def _events(items: list[StreamItem], *, fold: bool = True) -> list[dict[str, Any]]:
     return [anonymous(event) for event in Normalizer().events(items, fold=fold)]
+
+
+# -- the thread protocol ------------------------------------------------------------------------
+
+
+def _commands(thread: ProtocolThread) -> str:
+    methods = [_method(c.command) for c in thread.commands]
+    return ", ".join(methods) or "no commands"
+
+
+def _method(command: Any) -> str:
+    return str(command.get("method")) if isinstance(command, dict) else "?"
+
+
+def _diff_thread(a: ProtocolThread, b: ProtocolThread, n: int, findings: _Findings) -> None:
+    """Two recorded protocol threads, command by command: each command, its status and reply,
+    and the events that followed it (folded and normalised: lg_testkit.normalize)."""
+    runs_a, runs_b = (anonymous(normalize_thread(t)["runs"]) for t in (a, b))
+    unfolded = [anonymous(normalize_thread(t, fold=False)["runs"]) for t in (a, b)]
+    for k in range(max(len(runs_a), len(runs_b))):
+        if k >= len(runs_b) or k >= len(runs_a):
+            side, run = ("A", runs_a[k]) if k >= len(runs_b) else ("B", runs_b[k])
+            what = _method(run["command"]) if run["command"] else "events before any command"
+            findings.add(f"thread #{n}: command {k} only in {side}: {what}")
+            continue
+        run_a, run_b = runs_a[k], runs_b[k]
+        command_a, command_b = run_a["command"], run_b["command"]
+        place = f"thread #{n} command {k} ({_method(command_a) if command_a else 'none'})"
+        if (command_a is None) != (command_b is None) or _method(command_a) != _method(command_b):
+            findings.add(
+                f"thread #{n} command {k}: {_method(command_a)} in A, {_method(command_b)} in B"
+            )
+            continue
+        if run_a.get("status") != run_b.get("status"):
+            findings.add(f"status: {run_a.get('status')} in A, {run_b.get('status')} in B", place)
+        for what in ("command", "reply"):
+            _diff_shapes(what, _shape(run_a.get(what)), _shape(run_b.get(what)), place, findings)
+            _diff_values(what, run_a.get(what), run_b.get(what), place, findings)
+        pieces = (_as_stream(unfolded[0][k]["events"]), _as_stream(unfolded[1][k]["events"]))
+        _diff_streams(
+            _as_stream(run_a["events"]), _as_stream(run_b["events"]), place, findings, pieces
+        )
+
+
+def _as_stream(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Folded protocol events as run-stream events named `method|namespace`, so the stream
+    comparison below reads them; token deltas lose their text (folding compares it joined)."""
+    out = []
+    for event in events:
+        namespace = event.get("namespace") or []
+        name = "|".join([str(event.get("method")), *(str(part) for part in namespace)])
+        data = event.get("data")
+        if isinstance(data, dict) and data.get("event") == "content-block-delta":
+            data = {key: value for key, value in data.items() if key not in ("delta", "content")}
+        rest = {k: v for k, v in event.items() if k not in ("method", "namespace", "data")}
+        out.append({"event": name, "data": {**rest, "data": data} if rest else data})
+    return out
 
 
 # -- streams -----------------------------------------------------------------------------------

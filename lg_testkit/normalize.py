@@ -22,18 +22,35 @@ snapshotted. What changes:
   records of one model run fold the same way.
 
 `Normalizer` keeps the id numbering across calls, for several streams of one cassette.
+
+The thread-centric protocol's events (`thread.events`, a cassette's `threads`) normalise with
+`normalize_thread_events` and `normalize_thread`: event_id, seq and timestamps left out, the
+client-minted thread id and every other id replaced, each message's parts (message-start,
+content-block-start / -delta / -finish, message-finish) folded into one event holding its text.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lg_testkit.cassette import NO_DATA, StreamItem
 
-__all__ = ["Normalizer", "fold_tokens", "is_token_chunk", "normalize_events", "normalize_value"]
+__all__ = [
+    "Normalizer",
+    "fold_thread_events",
+    "fold_tokens",
+    "is_thread_event",
+    "is_token_chunk",
+    "normalize_command",
+    "normalize_events",
+    "normalize_thread",
+    "normalize_thread_events",
+    "normalize_value",
+]
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _HEX32 = r"(?<![0-9a-fA-F])[0-9a-f]{32}(?![0-9a-fA-F])"  # interrupt ids, dashless UUIDs
@@ -101,9 +118,10 @@ class Normalizer:
     def events(
         self, events: Iterable[StreamItem | Mapping[str, Any]], *, fold: bool = True
     ) -> list[dict[str, Any]]:
-        """Events only (comments and unterminated leftovers dropped), folded, then normalised."""
+        """Events only (comments and leftovers the SDK does not yield dropped), folded, then
+        normalised."""
         items = (e if isinstance(e, StreamItem) else StreamItem.from_dict(e) for e in events)
-        kept = [_fields(item) for item in items if item.is_event and not item.incomplete]
+        kept = [_fields(item) for item in items if item.is_event]
         return [self.event(e) for e in (fold_tokens(kept) if fold else kept)]
 
 
@@ -236,3 +254,217 @@ def _add_tool_call_chunks(current: list[Any], chunks: list[Any]) -> list[Any]:
             elif value is not None and not same.get(field):
                 same[field] = value
     return merged
+
+
+# -- the thread protocol -----------------------------------------------------------------------
+#
+# A thread-protocol event (lg_testkit.threadlog) is an envelope {type, event_id, seq, method,
+# params: {namespace, timestamp, data}}. By meaning it is {method, namespace, data}: event_id,
+# seq and the timestamp number the log and say when, not what. A message arrives as
+# message-start, content-block-start / -delta / -finish per block, message-finish; folded, it is
+# one `messages` event with `"event": "message"`, at the place of its message-start, holding the
+# start's and the finish's fields and each block as finished (or as its deltas built it, when
+# it never finished). Where the deltas do not add up to the finished block, the block keeps
+# what they streamed under `streamed`, so folding hides only how the text was split.
+
+_DELTA_FIELDS = {
+    "text-delta": "text",
+    "reasoning-delta": "reasoning",
+    "data-delta": "data",
+    "tool-call-delta": "args",
+}
+_BLOCK_PARTS = ("content-block-start", "content-block-delta", "content-block-finish")
+SEQ = "<seq>"
+
+
+def is_thread_event(value: Any) -> bool:
+    """A thread-protocol event envelope (not a command reply or a subscription's answer)."""
+    return (
+        isinstance(value, Mapping)
+        and value.get("type") == "event"
+        and isinstance(value.get("method"), str)
+    )
+
+
+class _Message:
+    """A message being folded: its event, and per block index what start, deltas and finish
+    said."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+        self.blocks: dict[Any, dict[str, Any]] = {}
+        self.finished = False
+
+    def part(self, data: Mapping[str, Any]) -> None:
+        kind = data.get("event")
+        if kind in _BLOCK_PARTS:
+            block = self.blocks.setdefault(
+                data.get("index"), {"built": {}, "finish": None, "deltas": 0}
+            )
+            if kind == "content-block-start" and isinstance(data.get("content"), Mapping):
+                block["built"] = copy.deepcopy(dict(data["content"]))
+            elif kind == "content-block-finish":
+                block["finish"] = copy.deepcopy(data.get("content"))
+            else:
+                block["deltas"] += 1
+                _apply_delta(block["built"], data)
+            return
+        self.finished = True
+        fields = {k: copy.deepcopy(v) for k, v in data.items() if k != "event"}
+        if kind == "error":  # the message failed
+            self.event["data"]["error"] = fields
+        else:
+            for key, value in fields.items():
+                self.event["data"].setdefault(key, value)
+
+    def close(self) -> None:
+        content = []
+        for index in sorted(self.blocks, key=lambda i: (not isinstance(i, int), str(i))):
+            block = self.blocks[index]
+            built, finish = block["built"], block["finish"]
+            if not isinstance(finish, Mapping):
+                content.append(built)
+                continue
+            finish = dict(finish)
+            streamed = {
+                key: value
+                for key, value in built.items()
+                if block["deltas"] and not _same(value, finish.get(key))
+            }
+            if streamed:
+                finish["streamed"] = streamed
+            content.append(finish)
+        self.event["data"]["content"] = content
+        if not self.finished:
+            self.event["data"]["unfinished"] = True
+
+
+def _same(built: Any, finished: Any) -> bool:
+    """A streamed field and its finished value: tool-call arguments stream as JSON text."""
+    if isinstance(built, str) and not isinstance(finished, str) and finished is not None:
+        try:
+            return bool(json.loads(built) == finished)
+        except ValueError:
+            return False
+    return bool(built == finished)
+
+
+def _apply_delta(built: dict[str, Any], data: Mapping[str, Any]) -> None:
+    delta = data.get("delta")
+    if isinstance(delta, Mapping):
+        kind = delta.get("type")
+        field = _DELTA_FIELDS.get(str(kind))
+        if field is not None:
+            built[field] = str(built.get(field) or "") + str(delta.get(field) or "")
+        elif kind == "block-delta" and isinstance(delta.get("fields"), Mapping):
+            built.update(copy.deepcopy(dict(delta["fields"])))
+    elif isinstance(data.get("content"), Mapping):  # langgraph-api 0.16 sends a tool's whole
+        built.clear()  # output as the content of one delta
+        built.update(copy.deepcopy(dict(data["content"])))
+
+
+def fold_thread_events(envelopes: Iterable[Any], *, fold: bool = True) -> list[dict[str, Any]]:
+    """Thread-protocol events as `{method, namespace, data}`, in the order given, each
+    message's parts folded into one event (see above); anything not an event is left out."""
+    out: list[dict[str, Any]] = []
+    open_messages: dict[str, _Message] = {}
+    folded: list[_Message] = []
+    for envelope in envelopes:
+        if not is_thread_event(envelope):
+            continue
+        params = envelope.get("params")
+        params = params if isinstance(params, Mapping) else {}
+        namespace = params.get("namespace")
+        data = params.get("data")
+        event: dict[str, Any] = {
+            "method": envelope["method"],
+            "namespace": list(namespace) if isinstance(namespace, list) else namespace,
+            "data": copy.deepcopy(data),
+        }
+        for key, value in params.items():  # fields a server may add beside these
+            if key not in ("namespace", "timestamp", "data"):
+                event[key] = copy.deepcopy(value)
+        if fold and envelope["method"] == "messages" and isinstance(data, Mapping):
+            where = repr(namespace)
+            kind = data.get("event")
+            if kind == "message-start":
+                start = {k: copy.deepcopy(v) for k, v in data.items() if k != "event"}
+                event["data"] = {"event": "message", **start}
+                message = open_messages[where] = _Message(event)
+                folded.append(message)
+                out.append(event)
+                continue
+            current = open_messages.get(where)
+            if current is not None and kind in (*_BLOCK_PARTS, "message-finish", "error"):
+                current.part(data)
+                if kind in ("message-finish", "error"):
+                    del open_messages[where]
+                continue
+        out.append(event)
+    for message in folded:
+        message.close()
+    return out
+
+
+def normalize_thread_events(
+    envelopes: Iterable[Any], *, fold: bool = True, normalizer: Normalizer | None = None
+) -> list[dict[str, Any]]:
+    """Thread-protocol events by meaning: folded (`fold_thread_events`), then ids, times and
+    ports replaced (event_id, seq and timestamps are left out by folding)."""
+    normalizer = normalizer or Normalizer()
+    return [normalizer.value(event) for event in fold_thread_events(envelopes, fold=fold)]
+
+
+def normalize_command(command: Any, normalizer: Normalizer | None = None) -> Any:
+    """A command or its reply by meaning: without the client's counter `id`, with the seq a
+    reply was applied through as `<seq>`, ids and times replaced."""
+    normalizer = normalizer or Normalizer()
+    if not isinstance(command, Mapping):
+        return normalizer.value(command)
+    out = {key: value for key, value in command.items() if key != "id"}
+    meta = out.get("meta")
+    if isinstance(meta, Mapping) and "applied_through_seq" in meta:
+        out["meta"] = {**meta, "applied_through_seq": SEQ}
+    return normalizer.value(out)
+
+
+def normalize_thread(
+    thread: Any, *, fold: bool = True, normalizer: Normalizer | None = None
+) -> dict[str, Any]:
+    """A recorded protocol thread (`ProtocolThread` or its dict) by meaning: its id (the client
+    minted it) as `<id:1>`, and per command its request, status, reply and the events that
+    followed it, folded and normalised; events from before any command come first, under a
+    command of None."""
+    from lg_testkit.threadlog import ProtocolThread
+
+    if isinstance(thread, ProtocolThread):
+        thread = thread.to_dict()
+    normalizer = normalizer or Normalizer()
+    out: dict[str, Any] = {"thread_id": normalizer.text(str(thread.get("thread_id", "")))}
+    commands = list(thread.get("commands") or [])
+    events: dict[int, list[Any]] = {}
+    for event in thread.get("events") or []:
+        after = event.get("after", -1)
+        after = after if isinstance(after, int) and -1 <= after < len(commands) else -1
+        events.setdefault(after, []).append(event.get("event"))
+    runs: list[dict[str, Any]] = []
+    if events.get(-1):
+        runs.append(
+            {
+                "command": None,
+                "events": normalize_thread_events(events[-1], fold=fold, normalizer=normalizer),
+            }
+        )
+    for index, command in enumerate(commands):
+        runs.append(
+            {
+                "command": normalize_command(command.get("command"), normalizer),
+                "status": command.get("status"),
+                "reply": normalize_command(command.get("reply"), normalizer),
+                "events": normalize_thread_events(
+                    events.get(index, []), fold=fold, normalizer=normalizer
+                ),
+            }
+        )
+    out["runs"] = runs
+    return out

@@ -7,6 +7,13 @@ the target, every response comes back chunk by chunk as it arrives (heartbeats i
 buffered), and every exchange is recorded into an event-level cassette (the same recorder as the
 pytest plugin: `lg_testkit.recorder.Capture`).
 
+A WebSocket (the thread protocol's `transport="websocket"`: `GET /threads/{id}/stream/events`
+upgraded) is relayed frame by frame both ways as each arrives. On that path it is recorded as
+what it carries: each `subscription.subscribe` frame as a subscription receiving the event
+frames that follow it, any other command frame with its reply as a command, folded with the
+thread's HTTP commands and subscriptions into one event log per thread (lg_testkit.threadlog),
+so the cassette replays over SSE or a WebSocket alike.
+
 Crash safety. The cassette is rewritten atomically (temp file, fsync, rename) after each finished
 interaction, and every `flush_interval` seconds while a stream is in flight, with the in-flight
 streams included up to their last chunk and marked `cut_short`. So Ctrl-C, a crash or `kill -9`
@@ -118,6 +125,8 @@ class RecordingProxy:
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
             await self._forward(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._relay_websocket(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -212,7 +221,7 @@ class RecordingProxy:
                     ],
                 }
             )
-            cut_short = not await _pump(response, capture, receive, send, self._touch)
+            cut_short = not await _pump(response, capture, receive, send, self.touch)
         except OSError:  # the client went away while we wrote
             pass
         except httpx.TransportError as exc:  # upstream died mid-body: replay dies the same way
@@ -221,10 +230,28 @@ class RecordingProxy:
         finally:
             await response.aclose()
             capture.finish(cut_short=cut_short, dropped=dropped)
-            self._report(capture)
+            self.report(capture)
             await self.save()
 
-    def _touch(self) -> None:
+    # -- a WebSocket ---------------------------------------------------------------------------
+
+    async def _relay_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Relay a WebSocket to the target both ways, recording what it carries on a
+        thread-protocol subscription path (lg_testkit.websocket_relay)."""
+        from lg_testkit.websocket_relay import relay_websocket
+
+        if self._client is None:  # served without lifespan events
+            await self.start()
+        await relay_websocket(self, scope, receive, send)
+
+    def note(self, line: str) -> None:
+        """One line on the log (credentials masked), if there is one."""
+        if self.log is not None and self.progress is not None:
+            self.progress.clear()
+            print(self.redaction.mask_text(line), file=self.log, flush=True)
+
+    def touch(self) -> None:
+        """Chunks arrived: the next flush writes, and the progress line says so."""
         self._dirty = True
         if self.progress is not None and self.progress.enabled:  # per chunk: only on a terminal
             live = [c for c in self.captures if c.interaction is None]
@@ -233,7 +260,8 @@ class RecordingProxy:
                 f"{sum(len(c.chunks) for c in live)} chunks in flight"
             )
 
-    def _report(self, capture: Capture) -> None:
+    def report(self, capture: Capture) -> None:
+        """The log line of a finished exchange."""
         if self.log is None or capture.interaction is None:
             return
         interaction = capture.interaction

@@ -4,6 +4,11 @@ Each stream event becomes one line: time, event name, and a one-line summary of 
 (the node, the message text so far, a tool call, an interrupt, an error). `--html OUT` writes
 a self-contained page (no network) that draws the same timeline: events per stream mode over
 time, and the token cadence of streamed messages.
+
+A cassette's thread-protocol threads (`client.threads.stream()`) follow its interactions: a
+section per command (`run.start`, `input.respond`, ...) with its reply, then the events that
+followed it (lifecycle, values, updates, tools, custom, interrupts as `input.requested`), each
+message folded into one row holding its text and tool calls, with the number of deltas.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lg_testkit.cassette import NO_DATA, Cassette, Interaction, StreamItem, dumps_compact
+from lg_testkit.normalize import fold_thread_events
 from lg_testkit.protocol import base_event
+from lg_testkit.threadlog import ProtocolEvent, ProtocolThread
 
 __all__ = ["Row", "add_show_command", "render_html", "render_text", "timeline"]
 
@@ -52,7 +59,10 @@ class Section:
 
 
 def timeline(cassette: Cassette) -> list[Section]:
-    return [_section(n, i) for n, i in enumerate(cassette.interactions)]
+    sections = [_section(n, i) for n, i in enumerate(cassette.interactions)]
+    for thread in cassette.threads:
+        sections += _thread_sections(thread, len(sections))
+    return sections
 
 
 def _section(index: int, interaction: Interaction) -> Section:
@@ -99,6 +109,151 @@ def _command(command: Any) -> str:
     if others:
         parts.append(f"command {_short(dumps_compact(others), 40)}")
     return "  " + ", ".join(parts)
+
+
+# -- the thread protocol ------------------------------------------------------------------------
+
+
+def _thread_sections(thread: ProtocolThread, first: int) -> list[Section]:
+    """One section per command of a protocol thread (lg_testkit.threadlog): the command, its
+    reply, and the events that followed it, each message folded into one row with its text."""
+    groups: dict[int, list[ProtocolEvent]] = {}
+    for event in thread.events:
+        groups.setdefault(event.after if event.after < len(thread.commands) else -1, []).append(
+            event
+        )
+    sections = []
+    if groups.get(-1):
+        label = f"thread {thread.thread_id}: events before any command"
+        sections.append(Section(first, label, 200, _thread_rows(groups[-1])))
+    for k, command in enumerate(thread.commands):
+        label = f"thread {thread.thread_id} @{command.t:.3f}s {_protocol_command(command.command)}"
+        rows = _thread_rows(groups.get(k, []))
+        sections.append(
+            Section(first + len(sections), label, command.status, rows, _reply(command.reply))
+        )
+    return sections
+
+
+def _protocol_command(command: Any) -> str:
+    if not isinstance(command, dict):
+        return _short(_compact(command), 60)
+    method, params = str(command.get("method", "?")), command.get("params")
+    params = params if isinstance(params, dict) else {}
+    if method == "run.start":
+        text = f"run.start {params.get('assistant_id', '?')}"
+        for key in ("input", "command"):
+            if params.get(key) is not None:
+                text += f" {key} {_short(dumps_compact(params[key]), 60)}"
+        return text
+    if method == "input.respond":
+        answers = params.get("responses") or [params]
+        return "input.respond " + ", ".join(
+            f"{_short(dumps_compact(a.get('response')), 40)} to interrupt {a.get('interrupt_id')}"
+            for a in answers
+            if isinstance(a, dict)
+        )
+    return f"{method} {_short(dumps_compact(params), 60)}" if params else method
+
+
+def _reply(reply: Any) -> str:
+    if not isinstance(reply, dict):
+        return _short(_compact(reply), 60) if reply is not None else ""
+    if reply.get("type") == "error":
+        return f"error {reply.get('error')}: {_short(str(reply.get('message', '')), 60)}"
+    result = reply.get("result")
+    if isinstance(result, dict) and result.get("run_id"):
+        return f"run {result['run_id']}"
+    return str(reply.get("type", "")) if not result else _short(_compact(result), 60)
+
+
+def _thread_rows(events: list[ProtocolEvent]) -> list[Row]:
+    """Rows of one command's events; a message's parts fold into one row at its finish."""
+    rows: list[Row] = []
+    messages: dict[str, tuple[int, list[Any]]] = {}  # namespace -> (row index, its parts)
+    for event in events:
+        params = event.event.get("params")
+        params = params if isinstance(params, dict) else {}
+        namespace = params.get("namespace") or []
+        name = "|".join([event.method, *(str(part) for part in namespace)])
+        data = params.get("data")
+        kind = data.get("event") if isinstance(data, dict) else None
+        if event.method == "messages" and isinstance(data, dict):
+            where = repr(namespace)
+            if kind == "message-start" or where not in messages:
+                messages[where] = (len(rows), [])
+                rows.append(Row(event.t, name, ""))
+            index, parts = messages[where]
+            parts.append(event.event)
+            folded = fold_thread_events(parts)
+            rows[index].t = event.t
+            rows[index].summary, rows[index].kind = _folded_message(folded[0]["data"], len(parts))
+            if kind in ("message-finish", "error"):
+                del messages[where]
+            continue
+        summary, what = _protocol_summary(event.method, data)
+        rows.append(Row(event.t, name, _short(summary), what))
+    return rows
+
+
+def _folded_message(data: Any, parts: int) -> tuple[str, str]:
+    if not isinstance(data, dict) or data.get("event") != "message":
+        return _short(_compact(data)), "event"
+    role = str(data.get("role", "?"))
+    texts, calls = [], []
+    for block in data.get("content") or []:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "tool_call":
+            calls.append(_call(block))
+        elif isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif isinstance(block.get("reasoning"), str):
+            texts.append(f"(thinking) {block['reasoning']}")
+    text = f'{role}: "{"".join(texts)}"' if texts or not calls else f"{role}:"
+    if calls:
+        text += " tool call " + ", ".join(calls)
+    deltas = parts - 2 - 2 * len(data.get("content") or [])
+    if deltas > 0:
+        text += f"  ({deltas} delta{'s' if deltas > 1 else ''})"
+    if "error" in data:
+        return _short(f"{text}  error: {_compact(data['error'])}"), "error"
+    if data.get("unfinished"):
+        text += "  (unfinished)"
+    return _short(text), "event"
+
+
+def _protocol_summary(method: str, data: Any) -> tuple[str, str]:
+    """What one thread-protocol event means, in a line; and its kind."""
+    if not isinstance(data, dict):
+        return _compact(data), "event"
+    kind = data.get("event")
+    if method == "lifecycle":
+        graph = f" {data['graph_name']}" if data.get("graph_name") else ""
+        if kind == "failed":
+            return f"failed{graph}: {data.get('error', '')}", "error"
+        return f"{kind}{graph}", "interrupt" if kind == "interrupted" else "event"
+    if method == "input.requested":
+        return (
+            f"interrupt {data.get('interrupt_id')}: {_short(_compact(data.get('payload')), 60)}",
+            "interrupt",
+        )
+    if method == "tools":
+        if kind == "tool-started":
+            return f"started {data.get('tool_name')}({_compact(data.get('input'))})", "event"
+        if kind == "tool-finished":
+            output = data.get("output")
+            if isinstance(output, dict) and "content" in output:
+                output = _text(output["content"])
+            return f"finished {data.get('tool_call_id')} -> {_compact(output)}", "event"
+        if kind == "tool-error":
+            return f"error {data.get('tool_call_id')}: {data.get('message')}", "error"
+        return f"{kind} {_compact({k: v for k, v in data.items() if k != 'event'})}", "event"
+    if method == "checkpoints":
+        return f"step {data.get('step')} ({data.get('source')}) {data.get('id')}", "event"
+    if method in ("values", "updates", "tasks"):
+        return _summary(method, data, {}) if data else ("{}", "event")
+    return _compact(data), "event"
 
 
 # -- summaries ---------------------------------------------------------------------------------
@@ -295,7 +450,10 @@ def run(
     if html is not None:
         Path(html).write_text(render_html(sections, Path(path).name), encoding="utf-8")
         events = sum(len(s.rows) for s in sections)
-        print(f"{html}: timeline of {len(sections)} interactions, {events} stream items", file=out)
+        what = f"{len(cassette.interactions)} interactions"
+        if cassette.threads:
+            what += f", {len(sections) - len(cassette.interactions)} protocol commands"
+        print(f"{html}: timeline of {what}, {events} stream items", file=out)
         return 0
     out.write(render_text(sections, colour=_wants_colour(colour, out)))
     return 0
