@@ -9,11 +9,17 @@ log. A cassette keeps it as a person reads it instead:
     {"thread_id": "...", "stream_headers": {...},
      "commands": [{"t": 0.0, "command": {"id": 1, "method": "run.start", ...},
                    "status": 200, "reply": {"type": "success", ...}}, ...],
-     "events": [{"t": 0.012, "after": 0, "event": {"type": "event", "seq": 1, ...}}, ...]}
+     "events": [{"t": 0.012, "after": 0, "opened": 2,
+                 "event": {"type": "event", "seq": 1, ...}}, ...]}
 
 `t` of a command is seconds from the first request on the thread; `t` of an event is seconds
 from the command it came `after` (the last command sent before it first arrived; -1: before
-any), so replay can pace each run from the moment its command is answered. Events are
+any), so replay can pace each run from the moment its command is answered. `opened` counts the
+subscriptions the client had opened on the thread when the event first arrived: a live server
+takes its time (the first event of a run comes a good half second after `run.start` is
+answered) and clients open their streams in that window; an instant replay waits for them
+too, so an SDK that races its own streams (the sync SDK's lifecycle watcher against a
+projection it is still setting up) sees them in the order it saw live. Events are
 deduplicated by `seq` (the thread's own numbering, the same on every connection) and kept
 in `seq` order.
 """
@@ -46,6 +52,7 @@ class ProtocolEvent:
     t: float
     after: int  # index of the command it followed, -1 for none
     event: dict[str, Any]  # the envelope: {"type": "event", "event_id", "seq", "method", "params"}
+    opened: int = 0  # subscriptions open on the thread (counting closed ones) when it arrived
 
     @property
     def seq(self) -> int:
@@ -57,6 +64,8 @@ class ProtocolEvent:
         return str(self.event.get("method", ""))
 
     def to_dict(self) -> dict[str, Any]:
+        if self.opened:
+            return {"t": self.t, "after": self.after, "opened": self.opened, "event": self.event}
         return {"t": self.t, "after": self.after, "event": self.event}
 
 
@@ -100,6 +109,7 @@ def fold(exchanges: Iterable[TimedExchange]) -> list[ProtocolThread]:
     threads: dict[str, ProtocolThread] = {}
     origin: dict[str, float] = {}
     sent: dict[str, list[float]] = {}  # when each command was sent
+    subscribed: dict[str, list[float]] = {}  # when each subscription was asked for
     arrivals: dict[str, dict[str, tuple[float, dict[str, Any]]]] = {}
     for exchange in sorted(exchanges, key=lambda e: e.started):
         where = route(exchange.method, exchange.path)
@@ -120,6 +130,7 @@ def fold(exchanges: Iterable[TimedExchange]) -> list[ProtocolThread]:
             sent.setdefault(thread_id, []).append(exchange.started)
         elif where.kind is RouteKind.SUBSCRIPTION and exchange.status == 200:
             thread.stream_headers = thread.stream_headers or exchange.headers
+            subscribed.setdefault(thread_id, []).append(exchange.started)
             seen = arrivals.setdefault(thread_id, {})
             for at, envelope in _envelopes(exchange):
                 # seq numbers the thread's log, the same on every connection; a synthesized
@@ -130,10 +141,14 @@ def fold(exchanges: Iterable[TimedExchange]) -> list[ProtocolThread]:
                     seen[key] = (at, envelope)
     for thread_id, thread in threads.items():
         times = sent.get(thread_id, [])
+        asked = subscribed.get(thread_id, [])
         for at, envelope in arrivals.get(thread_id, {}).values():
             after = sum(1 for when in times if when <= at) - 1
             base = times[after] if after >= 0 else origin[thread_id]
-            thread.events.append(ProtocolEvent(round(max(at - base, 0.0), 6), after, envelope))
+            opened = sum(1 for when in asked if when <= at)
+            thread.events.append(
+                ProtocolEvent(round(max(at - base, 0.0), 6), after, envelope, opened)
+            )
         thread.events.sort(key=lambda event: (event.seq, event.after, event.t))
     return list(threads.values())
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import threads_scenarios as scenarios
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from lg_testkit import Cassette, FakeServer, Faults, SchemaViolationError, use_cassette
@@ -171,3 +172,99 @@ def test_a_broken_thread_log_fails_replay_naming_the_event(
     with pytest.raises(SchemaViolationError) as failure, use_cassette(cassette, "none"):
         asyncio.run(run_async(dead_url))
     assert any("seq" in str(problem) for problem in failure.value.problems)
+
+
+# -- every scenario a caller meets, recorded once, replayed in-process and over HTTP ----------
+# (tests/threads_scenarios.py drives the SDK; each scenario returns what its caller saw)
+
+ASYNC_SCENARIOS = sorted(scenarios.ASYNC)
+SYNC_SCENARIOS = sorted(scenarios.SYNC)
+
+
+class Recordings:
+    """Each scenario recorded once from the live server: (cassette, what the caller saw)."""
+
+    def __init__(self, folder: Path, url: str) -> None:
+        self.folder, self.url = folder, url
+        self.done: dict[tuple[str, str], tuple[Path, str]] = {}
+
+    def get(self, api: str, scenario: str) -> tuple[Path, str]:
+        if (api, scenario) not in self.done:
+            cassette = self.folder / f"{api}_{scenario}.json"
+            run = scenarios.run_async if api == "async" else scenarios.run_sync
+            with use_cassette(cassette, "all"):
+                live = run(scenario, self.url)
+            _check_live(scenario, json.loads(live))
+            self.done[api, scenario] = cassette, live
+        return self.done[api, scenario]
+
+
+def _check_live(scenario: str, view: dict[str, Any]) -> None:
+    """The scenario shows what it is meant to (so equal replays mean something)."""
+    if scenario == "interrupt":
+        assert view["interrupted"] is True and view["interrupted_after"] is False
+        assert view["interrupts"][0]["interrupt_id"]
+        assert view["output"]["answer"] == {"approved": True}
+    elif scenario == "failing":
+        assert view["error"] == "Run errored: boom"
+        assert view["events"][-1][4]["event"] == "failed"
+    elif scenario == "two_turns":
+        assert [len(turn["events"]) > 0 for turn in view["turns"]] == [True, True]
+        assert len(view["output"]["messages"]) == 8
+    elif scenario == "reattach":
+        assert view["again"] == view["first"] and view["events"]
+    elif scenario == "projections":
+        assert view["messages"][-1][2] == "It is sunny and 72 degrees in Los Angeles today."
+        assert view["tool_calls"][0][1:3] == ["get_weather", {"query": "weather in los angeles"}]
+        assert len(view["values"]) >= 4
+    elif scenario == "subgraphs":
+        assert view["subgraphs"][0][0] == "research"
+        assert [item["payload"]["step"] for item in view["progress"]] == [0, 1]
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory: pytest.TempPathFactory, langgraph_url: str) -> Recordings:
+    return Recordings(tmp_path_factory.mktemp("threads"), langgraph_url)
+
+
+@pytest.mark.parametrize("scenario", ASYNC_SCENARIOS)
+def test_async_scenario_replays_in_process(
+    recordings: Recordings, scenario: str, dead_url: str
+) -> None:
+    cassette, live = recordings.get("async", scenario)
+    with use_cassette(cassette, "none"):
+        assert scenarios.run_async(scenario, dead_url) == live
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+@pytest.mark.parametrize("scenario", ASYNC_SCENARIOS)
+def test_async_scenario_replays_over_http(
+    recordings: Recordings, scenario: str, transport: str
+) -> None:
+    cassette, live = recordings.get("async", scenario)
+    server = FakeServer.from_path(cassette)
+    with server.serve() as url:
+        assert scenarios.run_async(scenario, url, transport) == live
+    server.check()
+
+
+@pytest.mark.parametrize("scenario", SYNC_SCENARIOS)
+def test_sync_scenario_replays_in_process(
+    recordings: Recordings, scenario: str, dead_url: str
+) -> None:
+    cassette, live = recordings.get("sync", scenario)
+    with use_cassette(cassette, "none"):
+        assert scenarios.run_sync(scenario, dead_url) == live
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+@pytest.mark.parametrize("scenario", SYNC_SCENARIOS)
+def test_sync_scenario_replays_over_http(
+    recordings: Recordings, scenario: str, transport: str
+) -> None:
+    cassette, live = recordings.get("sync", scenario)
+    # The sync SDK closes an SSE socket when the next chunk arrives (live: the 5 s heartbeat)
+    server = FakeServer.from_path(cassette, faults=Faults(heartbeat=0.2))
+    with server.serve() as url:
+        assert scenarios.run_sync(scenario, url, transport) == live
+    server.check()

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from lg_testkit.cassette import Cassette, RecordedRequest, RecordedStream
 from lg_testkit.errors import SchemaViolationError, UnmatchedRequestError
 from lg_testkit.protocol import Route, RouteKind, route
-from lg_testkit.replay.bindings import Bindings, derive_id, ids_in_values
+from lg_testkit.replay.bindings import Bindings, derive_id
 from lg_testkit.replay.faults import Faults, check_chunking
 from lg_testkit.replay.lanes import (
     Answer,
@@ -52,7 +52,7 @@ from lg_testkit.replay.lanes import (
 )
 from lg_testkit.replay.matching import MATCH_ON, differences
 from lg_testkit.replay.tape import Tape
-from lg_testkit.replay.threads import ThreadReplay
+from lg_testkit.replay.threads import ThreadReplay, thread_ids
 from lg_testkit.threadlog import ProtocolThread
 
 if TYPE_CHECKING:
@@ -425,9 +425,7 @@ class ReplayEngine:
         recorded = self.protocol_threads[chosen]
         instance = self.protocol_uses[chosen]
         self.protocol_uses[chosen] += 1
-        ids = ids_in_values(
-            [c.reply for c in recorded.commands] + [e.event for e in recorded.events]
-        )
+        ids = thread_ids(recorded)
         bindings = Bindings.for_replay(ids, instance, thread=(recorded.thread_id, where.thread_id))
         replay = ThreadReplay(
             recorded,

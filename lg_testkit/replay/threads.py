@@ -4,7 +4,11 @@ One `ThreadReplay` per thread a consumer uses (the SDKs mint the thread id on th
 bound to a recorded thread at first sight). A command is matched against the next recorded one
 (by value, its `id` aside) and answered with the consumer's own `id`. Answering a command that
 started or resumed a run releases the events recorded after it, each at its recorded offset
-from that moment divided by `speed` (at once with `speed=None`).
+from that moment divided by `speed` (at once with `speed=None`), and not before the client has
+opened as many subscriptions on the thread as it had when the event arrived live (a live
+server's first event comes a good half second after `run.start`; clients set up their streams
+in that window, and the sync SDK loses an interrupt its projection was not yet listening for).
+A client that never opens them gets the event anyway, at most `GATE` seconds after its command.
 
 Every subscription (`POST .../stream/events`) is a `LiveStream`: the log's events that match
 its channels, namespaces and depth, after its `since`, in `seq` order, each sent as soon as it
@@ -15,24 +19,27 @@ exactly as it did live, whatever filters it uses.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import anyio
 import httpx
 
-from lg_testkit.cassette import RecordedRequest, dumps_compact
+from lg_testkit.cassette import RecordedRequest, dumps_compact, encode_json
 from lg_testkit.protocol import matches_filter
-from lg_testkit.replay.bindings import Bindings
+from lg_testkit.replay.bindings import BOUND_KEYS, UUID_BYTES, Bindings, ids_in_values
 from lg_testkit.replay.matching import differences
 from lg_testkit.replay.tape import DROPPED
 from lg_testkit.threadlog import ProtocolEvent, ProtocolThread
 
-__all__ = ["LiveStream", "ThreadReplay", "subscription_filter"]
+__all__ = ["LiveStream", "ThreadReplay", "Wire", "subscription_filter", "thread_ids", "wire_of"]
 
 HEARTBEAT = 5.0  # seconds, as langgraph-api sends them
+GATE = 0.5  # seconds an event waits at most for the subscriptions open when it arrived live
 _POLL = 0.005  # async waiters look again this often (commands arrive on the same loop)
 
 
@@ -57,7 +64,11 @@ class ThreadReplay:
         self.next_command = 0
         self.changed = threading.Condition()
         self.version = 0
-        self._encoded: dict[tuple[int, str], bytes] = {}
+        self.opened = 0  # subscriptions the client has opened on the thread
+        self.wire = wire_of(recorded)
+        self._encoded: dict[tuple[int, str], bytes] = {}  # events with ids of this replay
+        # the thread, run and checkpoint ids the server handed out: never taken as client-minted
+        self.issued = self.wire.ids()
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -68,13 +79,22 @@ class ThreadReplay:
         if expected >= len(self.recorded.commands):
             return [f"the recording has {len(self.recorded.commands)} commands; this is one more"]
         recorded = self.recorded.commands[expected]
+        wanted = _without_id(recorded.command)
+        given = self.bindings.recorded_json(_without_id(body))
+        minted = dict(_minted_ids(wanted, given, {*self.issued, *self.bindings.forward}))
+        if minted:
+            given = _swap_ids(given, minted)
         found = differences(
-            RecordedRequest("POST", path, json=_without_id(recorded.command)),
-            RecordedRequest("POST", path, json=self.bindings.recorded_json(_without_id(body))),
+            RecordedRequest("POST", path, json=wanted),
+            RecordedRequest("POST", path, json=given),
             self.ignore,
         )
         if found:
             return found
+        for live, recorded_id in minted.items():  # later requests and events: the live id
+            self.bindings.forward[recorded_id] = live
+            self.bindings.backward[live] = recorded_id
+            self.bindings.forward_bytes[recorded_id.encode()] = live.encode()
         reply = recorded.reply
         if isinstance(reply, dict) and "id" in reply and live_id is not None:
             reply = {**reply, "id": live_id}
@@ -95,26 +115,119 @@ class ThreadReplay:
         answered = self.answered[event.after] if event.after < len(self.answered) else None
         if answered is None:
             return None
-        return answered + (event.t / self.speed if self.speed else 0.0)
+        at = answered + (event.t / self.speed if self.speed else 0.0)
+        if event.opened > self.opened:  # the client is still opening the streams it had live
+            at = max(at, answered + min(event.t, GATE))
+        return at
 
     def encoded(self, index: int, framing: str = "sse") -> bytes:
         """Event `index` with the consumer's ids: an SSE block, or a WebSocket text frame."""
+        block, named = self.wire.block(index, framing)
+        if not named or self.bindings.identity:  # nothing of this replay's own to write in
+            return block
         key = (index, framing)
-        block = self._encoded.get(key)
-        if block is None:
-            event = self.recorded.events[index]
-            data = dumps_compact(event.event)
-            text = (
-                data
-                if framing == "ws"
-                else f"event: {event.method}\r\ndata: {data}\r\nid: {event.seq}\r\n\r\n"
-            )
-            block = self._encoded[key] = self.bindings.live_bytes(text.encode())
-        return block
+        live = self._encoded.get(key)
+        if live is None:
+            live = self._encoded[key] = self.bindings.live_bytes(block)
+        return live
 
     def subscribe(self, body: Any, framing: str = "sse") -> LiveStream:
         """A subscription's stream: SSE blocks, or (`framing="ws"`) one JSON frame per event."""
-        return LiveStream(self, subscription_filter(body), framing)
+        stream = LiveStream(self, subscription_filter(body), framing)
+        with self.changed:
+            self.opened += 1
+            self.version += 1
+            self.changed.notify_all()
+        return stream
+
+
+class Wire:
+    """A recorded thread's events as sent, made once and shared by every replay of it: each
+    event's SSE block and WebSocket frame with the recorded ids, and whether it names a UUID
+    (only those are rewritten for a consumer with ids of its own)."""
+
+    def __init__(self, recorded: ProtocolThread) -> None:
+        self.events = recorded.events
+        self.replies = [command.reply for command in recorded.commands]
+        size = len(self.events)
+        self._data: list[bytes | None] = [None] * size
+        self._sse: list[bytes | None] = [None] * size
+        self._named: list[bool] = [False] * size
+        self._ids: set[str] | None = None
+        self._matching: dict[str, list[int]] = {}
+
+    def matching(self, wanted: _Filter) -> list[int]:
+        """Indexes of the events a subscription's filter takes, in `seq` order, after its
+        `since` (the channel and namespace part is worked out once per filter)."""
+        key = dumps_compact({k: v for k, v in wanted.body.items() if k != "since"})
+        found = self._matching.get(key)
+        if found is None:
+            body = wanted.body
+            found = self._matching[key] = [
+                n for n, event in enumerate(self.events) if matches_filter(event.event, body)
+            ]
+        if wanted.since is None:
+            return found
+        events, since = self.events, wanted.since
+        return [n for n in found if events[n].seq > since]
+
+    def data(self, index: int) -> bytes:
+        data = self._data[index]
+        if data is None:
+            data = self._data[index] = encode_json(self.events[index].event)
+            self._named[index] = UUID_BYTES.search(data) is not None
+        return data
+
+    def block(self, index: int, framing: str) -> tuple[bytes, bool]:
+        """(the event's bytes with the recorded ids, whether they name a UUID)."""
+        data = self.data(index)
+        if framing == "ws":
+            return data, self._named[index]
+        block = self._sse[index]
+        if block is None:
+            event = self.events[index]
+            block = self._sse[index] = b"event: %s\r\ndata: %s\r\nid: %d\r\n\r\n" % (
+                event.method.encode(),
+                data,
+                event.seq,
+            )
+        return block, self._named[index]
+
+    def ids(self) -> set[str]:
+        """The thread, run and checkpoint ids the replies and events name (what a later replay
+        of the thread hands out ids of its own for): bindings.ids_in_values, over the bytes."""
+        if self._ids is None:
+            found = ids_in_values(self.replies)
+            for index in range(len(self.events)):
+                data = self.data(index)
+                if self._named[index]:  # a bound id is a UUID: only these can name one
+                    found.update(map(bytes.decode, _BOUND_IN_BYTES.findall(data)))
+            self._ids = found
+        return self._ids
+
+
+_BOUND_IN_BYTES = re.compile(
+    b'"(?:'
+    + b"|".join(sorted(key.encode() for key in BOUND_KEYS))
+    + b')":"('
+    + UUID_BYTES.pattern
+    + b')"'
+)
+_WIRES: dict[int, Wire] = {}
+
+
+def wire_of(recorded: ProtocolThread) -> Wire:
+    """The shared `Wire` of a recorded thread (kept while the thread is)."""
+    wire = _WIRES.get(id(recorded))
+    if wire is None or wire.events is not recorded.events:
+        wire = _WIRES[id(recorded)] = Wire(recorded)
+        weakref.finalize(recorded, _WIRES.pop, id(recorded), None)
+    return wire
+
+
+def thread_ids(recorded: ProtocolThread) -> set[str]:
+    """Every thread, run and checkpoint id a recorded thread's replies and events name."""
+    return wire_of(recorded).ids()
 
 
 class _Filter:
@@ -140,37 +253,34 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __init__(self, replay: ThreadReplay, wanted: _Filter, framing: str = "sse") -> None:
         self.replay, self.wanted, self.framing = replay, wanted, framing
-        self.position = 0
+        self.indices = replay.wire.matching(wanted)  # the events it takes, in order
+        self.position = 0  # in `indices`
         self.sent = 0
         self.closed = False
         self.last_sent = time.monotonic()
 
     def _step(self) -> bytes | float | None:
         """The next piece to send, or seconds to wait; None when the connection must drop."""
-        replay, events = self.replay, self.replay.recorded.events
+        replay, events, indices = self.replay, self.replay.recorded.events, self.indices
         now = time.monotonic()
-        while self.position < len(events):
-            event = events[self.position]
-            if not self.wanted(event):
+        if self.position < len(indices):
+            index = indices[self.position]
+            released = replay.released_at(events[index])
+            if released is not None and released <= now:
+                if replay.drop_after is not None and self.sent >= replay.drop_after:
+                    replay.drop_after = None  # one drop per thread: the reconnect goes through
+                    return None
                 self.position += 1
-                continue
-            released = replay.released_at(event)
-            if released is None or released > now:
-                break
-            if replay.drop_after is not None and self.sent >= replay.drop_after:
-                replay.drop_after = None  # one drop per thread: the reconnect goes through
-                return None
-            self.position += 1
-            self.sent += 1
-            self.last_sent = now
-            return replay.encoded(self.position - 1, self.framing)
+                self.sent += 1
+                self.last_sent = now
+                return replay.encoded(index, self.framing)
         beat_due = self.last_sent + replay.heartbeat
         if now >= beat_due and self.framing == "sse":  # WebSocket peers ping instead
             self.last_sent = now
             return b": heartbeat\r\n\r\n"
         wait = max(beat_due - now, 0.0) or replay.heartbeat
-        if self.position < len(events):
-            released = replay.released_at(events[self.position])
+        if self.position < len(indices):
+            released = replay.released_at(events[indices[self.position]])
             if released is not None:
                 wait = min(wait, max(released - now, 0.0))
         return wait
@@ -186,7 +296,11 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
                 continue
             with replay.changed:
                 seen = replay.version
-                replay.changed.wait_for(lambda seen=seen: replay.version != seen, timeout=step)
+
+                def moved(seen: int = seen) -> bool:  # something new, or the client hung up
+                    return replay.version != seen or self.closed
+
+                replay.changed.wait_for(moved, timeout=step)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         while not self.closed:
@@ -198,7 +312,9 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
                 continue
             version = self.replay.version
             deadline = time.monotonic() + step
-            while self.replay.version == version and time.monotonic() < deadline:
+            while (
+                self.replay.version == version and not self.closed and time.monotonic() < deadline
+            ):
                 await anyio.sleep(min(_POLL, max(deadline - time.monotonic(), 0.0)))
 
     def close(self) -> None:
@@ -208,6 +324,34 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self.close()
+
+
+def _minted_ids(recorded: Any, live: Any, issued: set[str]) -> Iterator[tuple[str, str]]:
+    """(live id, recorded id) for each UUID the client minted (the JS SDK mints its messages'
+    ids) where the recording has another one at the same place; not the server's `issued` ids."""
+    if isinstance(recorded, dict) and isinstance(live, dict):
+        for key in recorded.keys() & live.keys():
+            yield from _minted_ids(recorded[key], live[key], issued)
+    elif isinstance(recorded, list) and isinstance(live, list):
+        for mine, theirs in zip(recorded, live, strict=False):
+            yield from _minted_ids(mine, theirs, issued)
+    elif (
+        isinstance(recorded, str)
+        and isinstance(live, str)
+        and recorded != live
+        and recorded not in issued
+        and UUID_BYTES.fullmatch(recorded.encode())
+        and UUID_BYTES.fullmatch(live.encode())
+    ):
+        yield live, recorded
+
+
+def _swap_ids(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _swap_ids(inner, ids) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_swap_ids(inner, ids) for inner in value]
+    return ids.get(value, value) if isinstance(value, str) else value
 
 
 def _without_id(command: Any) -> Any:
