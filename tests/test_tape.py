@@ -46,10 +46,9 @@ def test_every_bound_id_is_replaced_wherever_the_cuts_fall(
     cuts = [cut for cut in sorted(inner) if cut > start] + [len(blob)]
     pieces = list(_plan(blob, cuts, start).pieces())
 
-    assert b"".join(pieces) == _expected(blob)[start:]
+    assert b"".join(pieces) == _expected(blob)[start:]  # bound ids replaced, all else kept
     sizes = [cut - begin for begin, cut in zip([start, *cuts], cuts, strict=False)]
     assert [len(piece) for piece in pieces] == sizes
-    assert str(uuid.UUID(int=1000 + events - 1)).encode() in b"".join(pieces)  # not bound: kept
 
 
 def test_a_long_stream_cut_inside_every_id_is_bound_whole() -> None:

@@ -77,10 +77,10 @@ def python_cassette(tmp_path_factory: pytest.TempPathFactory, langgraph_url: str
     return cassette
 
 
-# Over a WebSocket the JS SDK puts all its subscriptions on one socket; the fake server pumps
-# each subscription on its own, so the run's `completed` (on the lifecycle subscription) can
-# reach the SDK before the messages do, and its projections end empty: not yet covered here.
-@pytest.mark.parametrize("transport", ["sse"])
+# Over a WebSocket the JS SDK puts all its subscriptions on one socket: the fake server sends
+# them merged in seq order, as the server does, or the run's `completed` (on the lifecycle
+# subscription) could reach the SDK before the messages and end its projections empty.
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
 def test_js_thread_stream_gets_from_the_fake_what_it_got_live(
     js_dir: Path, langgraph_url: str, python_cassette: Path, transport: str
 ) -> None:

@@ -37,6 +37,7 @@ from lg_testkit.cassette.reader import (
     _Reader,
 )
 from lg_testkit.errors import CassetteFormatError, CassetteVersionError
+from lg_testkit.threadlog import ProtocolCommand, ProtocolEvent, ProtocolThread
 
 __all__ = ["by_lines"]
 
@@ -79,8 +80,8 @@ def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | Non
         blocks[placeholder] = (first, end, indent + 2)
         pieces += [content[position:start], b'"items": "\\u0000', placeholder[1:].encode(), b'"']
         position = end + indent + 2
-    if not blocks:
-        return None
+    if not blocks and not sealed:
+        return None  # nothing to read by lines (a sealed file is still read without checks)
     pieces.append(content[position:])
     skeleton = b"".join(pieces)
     if _long_numbers(skeleton):
@@ -91,8 +92,10 @@ def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | Non
         cassette = reader.cassette(document)
     except (orjson.JSONDecodeError, CassetteFormatError, CassetteVersionError, _Unusual):
         return None
-    if reader.blocks or reader.keys is None or reader.keys != _keys_in_text(skeleton):
-        return None  # an item list that was not a stream's, or a duplicate key
+    if reader.blocks:
+        return None  # an item list that was not a stream's
+    if not sealed and (reader.keys is None or reader.keys != _keys_in_text(skeleton)):
+        return None  # maybe a duplicate key
     return cassette
 
 
@@ -107,6 +110,27 @@ class _LineReader(_Reader):
         self.content = content
         self.blocks = blocks  # placeholder -> (start, end, indent) of the item lines
         self.sealed = sealed
+
+    def rest(self, mapping: dict[str, Any], read_apart: tuple[str, ...], where: str) -> None:
+        if not self.sealed:  # a sealed file's values were checked when it was written
+            super().rest(mapping, read_apart, where)
+
+    def thread(self, raw: Any, where: str) -> ProtocolThread:
+        """A sealed file's thread log is what the writer wrote: built without a second look."""
+        if not self.sealed:
+            return super().thread(raw, where)
+        return ProtocolThread(
+            raw["thread_id"],
+            [
+                ProtocolCommand(c["t"], c.get("command"), c["status"], c.get("reply"))
+                for c in raw.get("commands", ())
+            ],
+            [
+                ProtocolEvent(e["t"], e["after"], e["event"], e.get("opened", 0))
+                for e in raw.get("events", ())
+            ],
+            stream_headers=raw.get("stream_headers", {}),
+        )
 
     def listed(self, raw: Any, where: str) -> Any:
         items = raw.get("items") if isinstance(raw, dict) else None

@@ -16,6 +16,7 @@ file name, its stem, or its path). A request body over 16 MB gets 413, unread.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ from lg_testkit.protocol import RouteKind, route
 from lg_testkit.replay.engine import UNMATCHED_HEADER, ReplayEngine
 from lg_testkit.replay.playing import ConnectionDropped, send_plan
 from lg_testkit.replay.tape import DROPPED
-from lg_testkit.replay.threads import LiveStream
+from lg_testkit.replay.threads import LiveStream, ThreadReplay, one_socket
 
 __all__ = ["UNMATCHED_HEADER", "FakeServerApp"]
 
@@ -118,18 +119,23 @@ class FakeServerApp:
             return
         await send({"type": "websocket.accept"})
         commands = path.removesuffix("/stream/events") + "/commands"
-        subscriptions: dict[str, anyio.CancelScope] = {}
+        subscriptions: dict[str, LiveStream] = {}
+        open_streams: list[LiveStream] = []  # all of the socket's, in the order subscribed
+        replay: ThreadReplay | None = None
 
         async def text(value: Any) -> None:
             await send({"type": "websocket.send", "text": dumps_compact(value)})
 
-        async def pump(stream: LiveStream, scope: anyio.CancelScope) -> None:
-            with scope:
-                try:
-                    async for frame in stream:
-                        await send({"type": "websocket.send", "text": frame.decode()})
-                except httpx.RemoteProtocolError:  # a drop fault: the connection dies
+        async def pump(replay: ThreadReplay) -> None:
+            """Every subscription's events, merged in seq order, as one server socket sends."""
+            try:
+                async for frame in one_socket(replay, open_streams):
+                    await send({"type": "websocket.send", "text": frame.decode()})
+            except httpx.RemoteProtocolError:  # a drop fault: the connection dies
+                with contextlib.suppress(OSError):
                     await send({"type": "websocket.close", "code": 1011})
+            except OSError:  # the client is gone (uvicorn's ClientDisconnected)
+                return
 
         async with anyio.create_task_group() as streams:
             while True:
@@ -145,12 +151,13 @@ class FakeServerApp:
                     continue
                 method, params = command["method"], command.get("params")
                 if method == "subscription.subscribe":
-                    replay = self.engine.thread_replay(RecordedRequest("POST", path, json=params))
+                    replay = replay or self.engine.thread_replay(
+                        RecordedRequest("POST", path, json=params)
+                    )
                     if replay is None:
                         await text(_invalid(command, "no recorded thread to replay"))
                         continue
                     name = f"sub-{len(subscriptions) + 1}"
-                    subscriptions[name] = anyio.CancelScope()
                     await text(
                         {
                             "type": "success",
@@ -158,11 +165,14 @@ class FakeServerApp:
                             "result": {"subscription_id": name, "replayed_events": 0},
                         }
                     )
-                    streams.start_soon(pump, replay.subscribe(params, "ws"), subscriptions[name])
+                    subscriptions[name] = replay.subscribe(params, "ws")
+                    open_streams.append(subscriptions[name])
+                    if len(open_streams) == 1:
+                        streams.start_soon(pump, replay)
                 elif method == "subscription.unsubscribe":
                     gone = params.get("subscription_id") if isinstance(params, dict) else None
                     if gone in subscriptions:
-                        subscriptions.pop(gone).cancel()
+                        subscriptions.pop(gone).close()
                     await text({"type": "success", "id": command.get("id"), "result": {}})
                 else:
                     reply = self.engine.respond(RecordedRequest("POST", commands, json=command))

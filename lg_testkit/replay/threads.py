@@ -36,7 +36,15 @@ from lg_testkit.replay.matching import differences
 from lg_testkit.replay.tape import DROPPED
 from lg_testkit.threadlog import ProtocolEvent, ProtocolThread
 
-__all__ = ["LiveStream", "ThreadReplay", "Wire", "subscription_filter", "thread_ids", "wire_of"]
+__all__ = [
+    "LiveStream",
+    "ThreadReplay",
+    "Wire",
+    "one_socket",
+    "subscription_filter",
+    "thread_ids",
+    "wire_of",
+]
 
 HEARTBEAT = 5.0  # seconds, as langgraph-api sends them
 GATE = 0.5  # seconds an event waits at most for the subscriptions open when it arrived live
@@ -259,6 +267,17 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         self.closed = False
         self.last_sent = time.monotonic()
 
+    def pending(self) -> tuple[int, float] | None:
+        """(seq, seconds until it may go) of the next event it takes; None when there is none
+        yet (all taken, or the next one waits for a command)."""
+        if self.closed or self.position >= len(self.indices):
+            return None
+        event = self.replay.recorded.events[self.indices[self.position]]
+        released = self.replay.released_at(event)
+        if released is None:
+            return None
+        return event.seq, max(released - time.monotonic(), 0.0)
+
     def _step(self) -> bytes | float | None:
         """The next piece to send, or seconds to wait; None when the connection must drop."""
         replay, events, indices = self.replay, self.replay.recorded.events, self.indices
@@ -324,6 +343,27 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self.close()
+
+
+async def one_socket(replay: ThreadReplay, streams: list[LiveStream]) -> AsyncIterator[bytes]:
+    """The frames of the subscriptions sharing one WebSocket, in `seq` order across them, as a
+    server sends one socket's events (the JS SDK puts all its subscriptions on one socket, and
+    ends a projection at the lifecycle event that closes the run). `streams` may grow (a new
+    subscription) or close (unsubscribed) while this runs; a drop fault raises."""
+    while True:
+        pending = [(p, n, s) for n, s in enumerate(streams) if (p := s.pending()) is not None]
+        due = [(seq, n, stream) for (seq, wait), n, stream in pending if wait <= 0]
+        if due:
+            step = min(due, key=lambda entry: entry[:2])[2]._step()
+            if step is None:
+                raise httpx.RemoteProtocolError(DROPPED)
+            if isinstance(step, bytes):
+                yield step
+            continue
+        wait = min((wait for (_, wait), _, _ in pending), default=replay.heartbeat)
+        version, count, deadline = replay.version, len(streams), time.monotonic() + wait
+        while replay.version == version and len(streams) == count and time.monotonic() < deadline:
+            await anyio.sleep(min(_POLL, max(deadline - time.monotonic(), 0.0)))
 
 
 def _minted_ids(recorded: Any, live: Any, issued: set[str]) -> Iterator[tuple[str, str]]:
