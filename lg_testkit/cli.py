@@ -171,6 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     contract.add_argument(
         "--no-join", action="store_true", help="do not join each run from its first event"
     )
+    contract.add_argument(
+        "--protocol",
+        choices=("runs", "threads"),
+        default="runs",
+        help="runs: every stream mode of runs.stream (default); threads: the thread-centric "
+        "protocol (commands and a subscription to every channel)",
+    )
     contract.add_argument("--cassette", help="also save every exchange to this cassette")
     contract.set_defaults(run=_contract)
     args = parser.parse_args(argv)

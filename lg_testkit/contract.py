@@ -11,6 +11,14 @@ what the live stream sent. Every event is checked as `validate_stream` does; the
 table of events seen, valid events and problems per mode. `check_contract` returns the same
 figures to Python callers (`steps=[{"input": ...}, {"command": {"resume": ...}}]`);
 `cassette=` also saves the exchanges, recorded by lg-testkit.
+
+    lg-testkit contract URL agent --protocol threads --input '{...}' --resume '{"approved": true}'
+
+checks the thread-centric protocol instead (`check_thread_contract`): on a thread of its own,
+each step is a command (`run.start` with the input; `input.respond` to the interrupt the run
+before asked, for `--resume`), then a subscription to every channel from after the last event
+seen, read until the run ends at the root; every command, reply and event is checked against
+the protocol's schemas and stream rules (lg_testkit.thread_validation).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +41,28 @@ from lg_testkit.recorder import Capture, RecordingTransport, interactions_of
 from lg_testkit.redaction import Redaction
 from lg_testkit.validation import Problem, validate_stream
 
-__all__ = ["ModeReport", "check_contract", "format_table", "run_command"]
+__all__ = [
+    "THREAD_CHANNELS",
+    "ModeReport",
+    "check_contract",
+    "check_thread_contract",
+    "format_table",
+    "run_command",
+]
+
+# Every channel langgraph-api's thread protocol delivers (a subscription names what it wants).
+THREAD_CHANNELS = (
+    "lifecycle",
+    "values",
+    "updates",
+    "messages",
+    "tools",
+    "custom",
+    "input",
+    "checkpoints",
+    "tasks",
+)
+_RUN_ENDS = frozenset({"completed", "failed", "interrupted"})
 
 
 @dataclass
@@ -118,6 +148,138 @@ def check_contract(
         redaction.enforce(recorded, str(cassette))  # credentials and their echoes masked
         recorded.save(cassette)
     return reports
+
+
+def check_thread_contract(
+    url: str,
+    assistant_id: str,
+    *,
+    steps: Sequence[Mapping[str, Any]],
+    cassette: str | Path | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> ModeReport:
+    """The thread-centric protocol of the server at `url`: each step (`{"input": ...}` or
+    `{"command": {"resume": ...}}`) sent as a command on one new thread, its events read from a
+    subscription to every channel; everything checked against the protocol's schemas."""
+    from lg_testkit.thread_validation import (
+        validate_command,
+        validate_reply,
+        validate_subscription,
+    )
+
+    captures: list[Capture] = []
+    redaction = Redaction()
+    transport = RecordingTransport(httpx.HTTPTransport(), captures, redaction=redaction)
+    report = ModeReport("thread protocol")
+    thread_id, since, interrupt = str(uuid.uuid4()), None, None
+    with httpx.Client(
+        base_url=url, transport=transport, headers=headers, timeout=timeout
+    ) as client:
+        for number, step in enumerate(steps, 1):
+            where = f"thread run {number}"
+            command = _thread_command(number, assistant_id, step, interrupt)
+            reply = client.post(f"/threads/{thread_id}/commands", json=command)
+            answer = (
+                reply.json()
+                if reply.headers.get("content-type", "").startswith("application/json")
+                else reply.text
+            )
+            report.problems += validate_command(command, source=where)
+            report.problems += validate_reply(
+                answer, method=command["method"], status=reply.status_code, source=where
+            )
+            if (
+                reply.status_code != 200
+                or not isinstance(answer, dict)
+                or answer.get("type") != "success"
+            ):
+                break
+            body: dict[str, Any] = {"channels": list(THREAD_CHANNELS)}
+            if since is not None:
+                body["since"] = since
+            events = _read_run(client, f"/threads/{thread_id}/stream/events", body)
+            problems = validate_subscription(events, request=body, source=where)
+            bad = {problem.index for problem in problems if problem.severity == "error"}
+            report.events += len(events)
+            report.valid += len(events) - len(bad - {None})
+            report.problems += problems
+            since = max((e.get("seq", 0) for e in events), default=since)
+            interrupt = next(
+                (
+                    e["params"]["data"]
+                    for e in reversed(events)
+                    if e.get("method") == "input.requested"
+                ),
+                None,
+            )
+    if cassette is not None:
+        from lg_testkit.recorder import split_protocol
+
+        plain, threads = split_protocol(captures)
+        meta = {
+            "lg_testkit_contract": {
+                "assistant_id": assistant_id,
+                "protocol": "threads",
+                "steps": list(steps),
+            },
+            "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        recorded = Cassette(plain, meta, threads=threads)
+        redaction.enforce(recorded, str(cassette))
+        recorded.save(cassette)
+    return report
+
+
+def _thread_command(
+    number: int, assistant_id: str, step: Mapping[str, Any], interrupt: Any
+) -> dict[str, Any]:
+    """The command for one step: a run of the input, or the answer to the last interrupt."""
+    resume = step.get("command", {}).get("resume", _NOTHING) if "command" in step else _NOTHING
+    if resume is _NOTHING:
+        params = {"assistant_id": assistant_id, "input": step.get("input")}
+        return {"id": number, "method": "run.start", "params": params}
+    asked = interrupt if isinstance(interrupt, dict) else {}
+    params = {
+        "interrupt_id": asked.get("interrupt_id"),
+        "namespace": asked.get("namespace", []),
+        "response": resume,
+    }
+    return {"id": number, "method": "input.respond", "params": params}
+
+
+_NOTHING = object()
+
+
+def _read_run(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The envelopes of one subscription, up to the event that ends the run at the root (a
+    subscription never ends by itself: it is closed then)."""
+    from lg_testkit.sse import SSEParser, sdk_json
+
+    parser, events = SSEParser(), []
+    with client.stream("POST", path, json=body) as response:
+        if response.status_code != 200:
+            response.read()
+            raise httpx.HTTPStatusError(
+                f"POST {path} answered {response.status_code}: {response.text[:300]}",
+                request=response.request,
+                response=response,
+            )
+        for chunk in response.iter_raw():
+            for block in parser.feed(chunk):
+                if not block.is_event or block.data is None:
+                    continue
+                envelope = sdk_json(block.data)
+                events.append(envelope)
+                params = envelope.get("params") or {}
+                data = params.get("data") or {}
+                if (
+                    envelope.get("method") == "lifecycle"
+                    and not params.get("namespace")
+                    and data.get("event") in _RUN_ENDS
+                ):
+                    return events
+    return events
 
 
 def _stream(
@@ -225,17 +387,22 @@ def run_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return 2
         steps.append(_step(kind, value))
     try:
-        reports = check_contract(
-            args.url,
-            args.assistant,
-            steps=steps,
-            modes=args.modes or STREAM_MODES,
-            subgraphs=not args.no_subgraphs,
-            join=not getattr(args, "no_join", False),
-            strict=not args.lenient,
-            cassette=args.cassette,
-        )
-    except httpx.HTTPError as exc:
+        if getattr(args, "protocol", "runs") == "threads":
+            reports = [
+                check_thread_contract(args.url, args.assistant, steps=steps, cassette=args.cassette)
+            ]
+        else:
+            reports = check_contract(
+                args.url,
+                args.assistant,
+                steps=steps,
+                modes=args.modes or STREAM_MODES,
+                subgraphs=not args.no_subgraphs,
+                join=not getattr(args, "no_join", False),
+                strict=not args.lenient,
+                cassette=args.cassette,
+            )
+    except (httpx.HTTPError, ValueError) as exc:
         print(f"lg-testkit: error: {args.url}: {exc}", file=sys.stderr)
         return 2
     print(f"Contract check of assistant {args.assistant!r} at {args.url}", file=out)

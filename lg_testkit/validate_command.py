@@ -53,6 +53,7 @@ def validate_path(path: Path, *, strict: bool = True) -> tuple[list[Problem], in
         except CassetteError as exc:
             raise UnusableInput(str(exc)) from None
         streams = sum(1 for i in cassette.interactions if i.response.stream is not None)
+        streams += len(cassette.threads)  # a thread-protocol log counts as one stream
         return validate_cassette(cassette, strict=strict), streams
     stream = RecordedStream.from_chunks([(0.0, content)])
     if not stream.events:

@@ -344,11 +344,16 @@ def check_interaction(
 
 
 def validate_cassette(cassette: Cassette, *, strict: bool = True) -> list[Problem]:
-    """The problems of every run stream in a cassette; sources read `path#interaction-index`."""
+    """The problems of every run stream in a cassette, sources `path#interaction-index`, and
+    of every thread-protocol log, sources `path#thread THREAD-ID`."""
+    from lg_testkit.thread_validation import check_thread
+
     name = str(cassette.path or "<cassette>")
     problems: list[Problem] = []
     for number, interaction in enumerate(cassette.interactions):
         problems.extend(check_interaction(interaction, source=f"{name}#{number}", strict=strict))
+    for thread in cassette.threads:
+        problems.extend(check_thread(thread, source=f"{name}#thread {thread.thread_id}"))
     return problems
 
 

@@ -129,3 +129,61 @@ def test_contract_from_python_masks_the_credential_headers_it_sends(
     sent = ["x-api-key", "authorization", "cookie", "x-langsmith-api-key", "api-key"]
     sent += ["x-openai-api-key", "set-cookie"]
     assert _leaked(text, *sent) == []
+
+
+def test_the_thread_protocol_contract_runs_an_interrupt_and_its_answer(
+    capsys: pytest.CaptureFixture[str], langgraph_url: str, tmp_path: Path
+) -> None:
+    """`--protocol threads`: `run.start`, then `input.respond` to the interrupt the run asked,
+    every event of both runs checked against the protocol's schemas; the cassette replays."""
+    cassette = tmp_path / "threads.json"
+    args = ["contract", langgraph_url, "threads_interrupt", "--protocol", "threads"]
+    args += ["--input", '{"question": "ship it?"}', "--resume", '{"approved": true}']
+    status = main([*args, "--cassette", str(cassette)])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "| thread protocol |" in out and "| 0 |" in out
+    recorded = Cassette.load(cassette)
+    (thread,) = recorded.threads
+    assert [c.command["method"] for c in thread.commands] == ["run.start", "input.respond"]
+    assert thread.commands[1].command["params"]["interrupt_id"]  # the one the run asked
+    ends = [
+        e.event["params"]["data"]["event"]
+        for e in thread.events
+        if e.event["method"] == "lifecycle" and not e.event["params"]["namespace"]
+    ]
+    assert ends[-1] == "completed" and "interrupted" in ends
+    assert validate_cassette(recorded) == []
+
+
+def test_the_thread_protocol_contract_reports_a_broken_server(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A stand-in that answers `run.start` and streams an event missing its `seq`."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    async def command(request: Request) -> JSONResponse:
+        sent = await request.json()
+        result = {"run_id": "01a2122f-76a6-72d4-ac1e-77c58742f045"}
+        return JSONResponse({"type": "success", "id": sent["id"], "result": result, "meta": {}})
+
+    async def events(request: Request) -> Response:
+        bad = {"type": "event", "event_id": "1", "method": "lifecycle"}
+        bad["params"] = {"namespace": [], "timestamp": 1, "data": {"event": "completed"}}
+        body = f"event: lifecycle\r\ndata: {json.dumps(bad)}\r\nid: 1\r\n\r\n"
+        return Response(body, media_type="text/event-stream")
+
+    app = Starlette(
+        routes=[
+            Route("/threads/{thread}/commands", command, methods=["POST"]),
+            Route("/threads/{thread}/stream/events", events, methods=["POST"]),
+        ]
+    )
+    with serve_in_thread(app, log_level="critical") as url:
+        status = main(["contract", url, "agent", "--protocol", "threads", "--input", "{}"])
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert "thread run 1:0: lifecycle" in out and "'seq' is a required property" in out

@@ -12,7 +12,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from lg_testkit import Cassette, FakeServer, SchemaViolationError, use_cassette
+from lg_testkit import Cassette, FakeServer, Faults, SchemaViolationError, use_cassette
 from lg_testkit.script import ScriptedRun
 from lg_testkit.thread_validation import check_thread
 
@@ -305,3 +305,21 @@ def test_a_stall_in_a_scripted_thread_is_felt_on_timed_replay(tmp_path: Path) ->
         (first, _), (second, at) = asyncio.run(asyncio.wait_for(_arrivals(url), 60))
     assert (first, second) == ("first", "second")
     assert at >= 0.25  # released 1 s (at 4x speed) after its command was answered
+
+
+def test_a_stall_fault_pauses_a_thread_protocol_subscription(tmp_path: Path) -> None:
+    """`Faults(stall=(N, S))` on the thread protocol: after N events one subscription goes
+    quiet for S seconds (the recording has no pause), then carries on; nothing is lost."""
+    path = (
+        ScriptedRun("agent", input=QUESTION, protocol="threads")
+        .tokens("first")
+        .tokens("second")
+        .save(tmp_path / "quick.json")
+    )
+    timings = {}
+    for name, faults in (("stalled", Faults(stall=(2, 1.5))), ("plain", None)):
+        with FakeServer.from_path(path, faults=faults).serve() as url:
+            arrivals = asyncio.run(asyncio.wait_for(_arrivals(url), 60))
+        assert [text for text, _ in arrivals] == ["first", "second"]
+        timings[name] = arrivals[-1][1]
+    assert timings["stalled"] >= 1.4 > timings["plain"] + 0.4

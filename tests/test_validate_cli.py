@@ -114,6 +114,25 @@ def test_a_broken_cassette_names_its_interaction(
     )
 
 
+def test_a_thread_protocol_cassette_is_checked_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Recorded by `useStream` from @langchain/react: its thread log validates; a seq that goes
+    back is named by thread and event."""
+    recorded = Path(__file__).parents[1] / "examples" / "frontend" / "cassettes"
+    status, lines, err = run(capsys, str(recorded / "threads-approve.json"))
+    assert (status, lines) == (0, []) and "1 stream(s): all valid" in err
+
+    cassette = Cassette.load(recorded / "threads-approve.json")
+    thread = cassette.threads[0]
+    thread.events[3].event["seq"] = thread.events[1].event["seq"]
+    cassette.save(tmp_path / "broken.json")
+    status, lines, _ = run(capsys, str(tmp_path / "broken.json"))
+    assert status == 1
+    where = f"{tmp_path / 'broken.json'}#thread {thread.thread_id}:3:"
+    assert any(line.startswith(where) and "seq" in line for line in lines), lines
+
+
 @pytest.mark.parametrize(
     ("content", "complaint"),
     [

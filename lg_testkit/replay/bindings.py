@@ -90,6 +90,12 @@ class Bindings:
             forward[thread[0]] = thread[1]
         return cls(forward)
 
+    def bind(self, recorded: str, live: str) -> None:
+        """Map one more recorded id to a live one (an id the client minted as it went)."""
+        self.forward[recorded] = live
+        self.backward[live] = recorded
+        self.forward_bytes[recorded.encode()] = live.encode()
+
     @property
     def identity(self) -> bool:
         return not self.forward

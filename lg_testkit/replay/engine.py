@@ -432,6 +432,7 @@ class ReplayEngine:
             bindings,
             speed=self.speed,
             drop_after=self.faults.drop_after,
+            stall=self.faults.stall,
             heartbeat=self.faults.heartbeat,
             ignore=self.matches.ignore,
         )

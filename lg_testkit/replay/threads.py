@@ -61,11 +61,13 @@ class ThreadReplay:
         *,
         speed: float | None = None,
         drop_after: int | None = None,
+        stall: tuple[int, float] | None = None,
         heartbeat: float | None = None,
         ignore: Sequence[str] = (),
     ) -> None:
         self.recorded, self.bindings = recorded, bindings
         self.speed, self.drop_after = speed, drop_after
+        self.stall = stall  # (after N events, S seconds): the first subscription to get there
         self.heartbeat = heartbeat or HEARTBEAT
         self.ignore = tuple(ignore)
         self.answered: list[float | None] = [None] * len(recorded.commands)
@@ -100,9 +102,9 @@ class ThreadReplay:
         if found:
             return found
         for live, recorded_id in minted.items():  # later requests and events: the live id
-            self.bindings.forward[recorded_id] = live
-            self.bindings.backward[live] = recorded_id
-            self.bindings.forward_bytes[recorded_id.encode()] = live.encode()
+            self.bindings.bind(recorded_id, live)
+        if minted:
+            self._encoded.clear()  # made with the ids known before
         reply = recorded.reply
         if isinstance(reply, dict) and "id" in reply and live_id is not None:
             reply = {**reply, "id": live_id}
@@ -136,7 +138,11 @@ class ThreadReplay:
         key = (index, framing)
         live = self._encoded.get(key)
         if live is None:
-            live = self._encoded[key] = self.bindings.live_bytes(block)
+            live, forward = block, self.bindings.forward_bytes
+            for recorded in named:  # a bound id has the recorded one's length: replaced whole
+                if (bound := forward.get(recorded)) is not None:
+                    live = live.replace(recorded, bound)
+            self._encoded[key] = live
         return live
 
     def subscribe(self, body: Any, framing: str = "sse") -> LiveStream:
@@ -151,8 +157,8 @@ class ThreadReplay:
 
 class Wire:
     """A recorded thread's events as sent, made once and shared by every replay of it: each
-    event's SSE block and WebSocket frame with the recorded ids, and whether it names a UUID
-    (only those are rewritten for a consumer with ids of its own)."""
+    event's SSE block and WebSocket frame with the recorded ids, and the UUIDs it names (only
+    those are rewritten for a consumer with ids of its own)."""
 
     def __init__(self, recorded: ProtocolThread) -> None:
         self.events = recorded.events
@@ -160,7 +166,7 @@ class Wire:
         size = len(self.events)
         self._data: list[bytes | None] = [None] * size
         self._sse: list[bytes | None] = [None] * size
-        self._named: list[bool] = [False] * size
+        self._named: list[tuple[bytes, ...]] = [()] * size  # the UUIDs each event names
         self._ids: set[str] | None = None
         self._matching: dict[str, list[int]] = {}
 
@@ -183,11 +189,11 @@ class Wire:
         data = self._data[index]
         if data is None:
             data = self._data[index] = encode_json(self.events[index].event)
-            self._named[index] = UUID_BYTES.search(data) is not None
+            self._named[index] = tuple(dict.fromkeys(UUID_BYTES.findall(data)))
         return data
 
-    def block(self, index: int, framing: str) -> tuple[bytes, bool]:
-        """(the event's bytes with the recorded ids, whether they name a UUID)."""
+    def block(self, index: int, framing: str) -> tuple[bytes, tuple[bytes, ...]]:
+        """(the event's bytes with the recorded ids, the UUIDs they name)."""
         data = self.data(index)
         if framing == "ws":
             return data, self._named[index]
@@ -266,6 +272,7 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         self.sent = 0
         self.closed = False
         self.last_sent = time.monotonic()
+        self.held_until = 0.0  # a stall fault: no event before then (heartbeats still go)
 
     def pending(self) -> tuple[int, float] | None:
         """(seq, seconds until it may go) of the next event it takes; None when there is none
@@ -276,7 +283,7 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         released = self.replay.released_at(event)
         if released is None:
             return None
-        return event.seq, max(released - time.monotonic(), 0.0)
+        return event.seq, max(max(released, self.held_until) - time.monotonic(), 0.0)
 
     def _step(self) -> bytes | float | None:
         """The next piece to send, or seconds to wait; None when the connection must drop."""
@@ -285,7 +292,10 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         if self.position < len(indices):
             index = indices[self.position]
             released = replay.released_at(events[index])
-            if released is not None and released <= now:
+            if replay.stall is not None and self.sent >= replay.stall[0]:
+                self.held_until = now + replay.stall[1]
+                replay.stall = None  # one stall per thread, like a drop
+            if released is not None and max(released, self.held_until) <= now:
                 if replay.drop_after is not None and self.sent >= replay.drop_after:
                     replay.drop_after = None  # one drop per thread: the reconnect goes through
                     return None
@@ -301,7 +311,7 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         if self.position < len(indices):
             released = replay.released_at(events[indices[self.position]])
             if released is not None:
-                wait = min(wait, max(released - now, 0.0))
+                wait = min(wait, max(max(released, self.held_until) - now, 0.0))
         return wait
 
     def __iter__(self) -> Iterator[bytes]:
