@@ -258,13 +258,7 @@ def _read_run(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dic
 
     parser, events = SSEParser(), []
     with client.stream("POST", path, json=body) as response:
-        if response.status_code != 200:
-            response.read()
-            raise httpx.HTTPStatusError(
-                f"POST {path} answered {response.status_code}: {response.text[:300]}",
-                request=response.request,
-                response=response,
-            )
+        _refuse_error(response)
         for chunk in response.iter_raw():
             for block in parser.feed(chunk):
                 if not block.is_event or block.data is None:
@@ -287,17 +281,24 @@ def _stream(
 ) -> list[StreamItem]:
     """The events of one streamed response, as cassette stream items."""
     with client.stream(method, path, **kwargs) as response:
-        if response.status_code != 200:
-            response.read()
-            raise httpx.HTTPStatusError(
-                f"{method} {path} answered {response.status_code}: {response.text[:300]}",
-                request=response.request,
-                response=response,
-            )
+        _refuse_error(response)
         for _ in response.iter_raw():
             pass
     stream = captures[-1].finish(cut_short=False).response.stream
     return stream.events if stream is not None else []
+
+
+def _refuse_error(response: httpx.Response) -> None:
+    """An HTTPStatusError naming the request and the start of the body, unless it is a 200."""
+    if response.status_code != 200:
+        response.read()
+        request = response.request
+        raise httpx.HTTPStatusError(
+            f"{request.method} {request.url.path} answered {response.status_code}: "
+            f"{response.text[:300]}",
+            request=request,
+            response=response,
+        )
 
 
 def _check(report: ModeReport, events: list[StreamItem], where: str, **settings: Any) -> None:

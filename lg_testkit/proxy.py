@@ -52,7 +52,7 @@ from lg_testkit.errors import CassetteError, CassetteWriteError, SecretLeakError
 from lg_testkit.progress import Progress
 from lg_testkit.recorder import Capture, split_protocol
 from lg_testkit.redaction import Redaction
-from lg_testkit.serving import listen, url_of, uvicorn_server
+from lg_testkit.serving import HOP_BY_HOP, listen, url_of, uvicorn_server
 from lg_testkit.threadlog import is_protocol
 
 __all__ = ["RecordingProxy", "add_proxy_command"]
@@ -61,20 +61,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-# Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection and are not forwarded.
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-    }
-)
 
 
 class RecordingProxy:
@@ -195,7 +181,7 @@ class RecordingProxy:
         headers = [
             (k.decode("latin-1"), v.decode("latin-1"))
             for k, v in scope["headers"]
-            if k.decode("latin-1").lower() not in _HOP_BY_HOP
+            if k.decode("latin-1").lower() not in HOP_BY_HOP
         ]
         request = self._client.build_request(
             scope["method"], url, headers=headers, content=bytes(body)
@@ -217,7 +203,7 @@ class RecordingProxy:
                     "headers": [
                         (k, v)
                         for k, v in response.headers.raw
-                        if k.lower().decode() not in _HOP_BY_HOP
+                        if k.lower().decode() not in HOP_BY_HOP
                     ],
                 }
             )

@@ -13,7 +13,21 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
-__all__ = ["listen", "serve_in_thread", "uvicorn_server", "url_of"]
+__all__ = ["HOP_BY_HOP", "listen", "serve_in_thread", "url_of", "uvicorn_server"]
+
+# Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection: a proxy does not forward them.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+    }
+)
 
 BACKLOG = 2048
 _START_TIMEOUT = 10.0

@@ -24,6 +24,7 @@ import httpx
 from lg_testkit.cassette import parse_json
 from lg_testkit.protocol import RouteKind, route
 from lg_testkit.recorder import Capture
+from lg_testkit.serving import HOP_BY_HOP
 
 if TYPE_CHECKING:
     from lg_testkit.proxy import Receive, RecordingProxy, Scope, Send
@@ -32,24 +33,14 @@ __all__ = ["relay_websocket"]
 
 # Hop-by-hop headers (RFC 9110 7.6.1), and the client's handshake, which is the proxy's own: the
 # upstream one is made afresh.
-_NOT_FORWARDED = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-        "sec-websocket-protocol",
-        "sec-websocket-accept",
-        "content-length",
-    }
-)
+_NOT_FORWARDED = HOP_BY_HOP | {
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-extensions",
+    "sec-websocket-protocol",
+    "sec-websocket-accept",
+    "content-length",
+}
 
 
 async def relay_websocket(
