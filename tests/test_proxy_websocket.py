@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
+from threads_scenarios import run_sdk
 from websockets.asyncio.client import connect
 
 from lg_testkit import Cassette, FakeServer
@@ -125,7 +126,7 @@ def test_frames_are_relayed_as_they_come_and_recorded_as_the_thread_log(tmp_path
         log = io.StringIO()
         proxy = RecordingProxy(upstream, cassette, flush_interval=0, log=log)
         with serve_in_thread(proxy, lifespan="on") as url:
-            frames = asyncio.run(asyncio.wait_for(client(url), 30))
+            frames = run_sdk(asyncio.wait_for(client(url), 30))
 
     assert [f.get("seq", f.get("id")) for f in frames] == [1, 1, 2, 2, 3]
     recorded = Cassette.load(cassette)
@@ -170,7 +171,7 @@ def test_the_sdk_over_a_websocket_through_the_proxy_replays_offline(
     cassette = tmp_path / "threads_ws.json"
     proxy = RecordingProxy(langgraph_url, cassette, flush_interval=0)
     with serve_in_thread(proxy, lifespan="on") as url:
-        live = asyncio.run(_live(url, "threads_agent"))
+        live = run_sdk(_live(url, "threads_agent"))
 
     recorded = Cassette.load(cassette)
     assert not any("/stream/events" in i.request.path for i in recorded.interactions)
@@ -186,7 +187,7 @@ def test_the_sdk_over_a_websocket_through_the_proxy_replays_offline(
     for transport in ("websocket", "sse"):  # a fresh server each: a second consumer gets new ids
         server = FakeServer.from_path(cassette)
         with server.serve() as url:
-            assert asyncio.run(_live(url, "threads_agent", transport)) == live, transport
+            assert run_sdk(_live(url, "threads_agent", transport)) == live, transport
         server.check()
 
 
@@ -213,7 +214,7 @@ def test_an_interrupt_answered_over_a_websocket_session_replays(
 
     proxy = RecordingProxy(langgraph_url, cassette, flush_interval=0)
     with serve_in_thread(proxy, lifespan="on") as url:
-        live = asyncio.run(session(url))
+        live = run_sdk(session(url))
     assert live[0] == [True] and live[1]["answer"] == {"approved": True}
     (thread,) = Cassette.load(cassette).threads
     assert [c.command["method"] for c in thread.commands] == ["run.start", "input.respond"]
@@ -221,7 +222,7 @@ def test_an_interrupt_answered_over_a_websocket_session_replays(
 
     server = FakeServer.from_path(cassette)
     with server.serve() as url:
-        assert asyncio.run(session(url)) == live
+        assert run_sdk(session(url)) == live
     server.check()
 
 

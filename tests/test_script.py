@@ -11,6 +11,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+from threads_scenarios import run_sdk
 
 from lg_testkit import Cassette, FakeServer, Faults, SchemaViolationError, use_cassette
 from lg_testkit.script import ScriptedRun
@@ -165,7 +166,7 @@ def test_a_scripted_thread_replays_to_the_sdks_threads_stream(
     path = agent_thread().save(tmp_path / "thread.json")
     server = FakeServer.from_path(path)
     with server.serve() as url:
-        view = asyncio.run(_thread_view(url, transport))
+        view = run_sdk(_thread_view(url, transport))
     server.check()
     assert view["messages"] == ["", WEATHER_ANSWER]  # the root's: the tool call, the answer
     assert view["tool_calls"] == [["get_weather", {"city": "LA"}, "LA: 21C, sunny"]]
@@ -208,7 +209,7 @@ def test_an_interrupt_answered_with_run_respond_resumes_the_scripted_run(
     path = run.save(tmp_path / "interrupt.json")
     server = FakeServer.from_path(path)
     with server.serve() as url:
-        view = asyncio.run(_interrupted(url))
+        view = run_sdk(_interrupted(url))
     server.check()
     assert len(view["interrupts"]) == 1 and view["interrupts"][0]["interrupt_id"]
     assert view["output"] == {"question": "deploy?", "answer": "deployed"}
@@ -238,7 +239,7 @@ def test_a_scripted_failure_fails_thread_output_in_process(tmp_path: Path) -> No
         async with FakeServer.from_path(path).async_client() as client:
             return await _failing(client)
 
-    assert asyncio.run(run()) == "Run errored: weather service down"
+    assert run_sdk(run()) == "Run errored: weather service down"
 
 
 def test_a_scripted_thread_passes_the_protocol_schemas_and_refuses_what_none_sends() -> None:
@@ -302,7 +303,7 @@ def test_a_stall_in_a_scripted_thread_is_felt_on_timed_replay(tmp_path: Path) ->
     )
     server = FakeServer.from_path(path, speed=4.0)
     with server.serve() as url:
-        (first, _), (second, at) = asyncio.run(asyncio.wait_for(_arrivals(url), 60))
+        (first, _), (second, at) = run_sdk(asyncio.wait_for(_arrivals(url), 60))
     assert (first, second) == ("first", "second")
     assert at >= 0.25  # released 1 s (at 4x speed) after its command was answered
 
@@ -319,7 +320,7 @@ def test_a_stall_fault_pauses_a_thread_protocol_subscription(tmp_path: Path) -> 
     timings = {}
     for name, faults in (("stalled", Faults(stall=(2, 1.5))), ("plain", None)):
         with FakeServer.from_path(path, faults=faults).serve() as url:
-            arrivals = asyncio.run(asyncio.wait_for(_arrivals(url), 60))
+            arrivals = run_sdk(asyncio.wait_for(_arrivals(url), 60))
         assert [text for text, _ in arrivals] == ["first", "second"]
         timings[name] = arrivals[-1][1]
     assert timings["stalled"] >= 1.4 > timings["plain"] + 0.4

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import threads_scenarios as scenarios
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
+from threads_scenarios import run_sdk
 
 from lg_testkit import Cassette, FakeServer, Faults, SchemaViolationError, use_cassette
 
@@ -88,7 +89,7 @@ def test_async_sdk_replays_what_it_got_live(
 ) -> None:
     cassette = tmp_path / "threads.json"
     with use_cassette(cassette, "all"):
-        live = asyncio.run(run_async(langgraph_url))
+        live = run_sdk(run_async(langgraph_url))
     recorded = Cassette.load(cassette)
     assert len(recorded.threads) == 1
     thread = recorded.threads[0]
@@ -98,7 +99,7 @@ def test_async_sdk_replays_what_it_got_live(
     assert not any("/stream/events" in i.request.path for i in recorded.interactions)
 
     with use_cassette(cassette, "none"):
-        assert asyncio.run(run_async(dead_url)) == live
+        assert run_sdk(run_async(dead_url)) == live
 
 
 def test_sync_sdk_replays_what_it_got_live(
@@ -114,11 +115,11 @@ def test_sync_sdk_replays_what_it_got_live(
 def test_fake_server_serves_the_protocol_over_http(tmp_path: Path, langgraph_url: str) -> None:
     cassette = tmp_path / "threads.json"
     with use_cassette(cassette, "all"):
-        live = asyncio.run(run_async(langgraph_url))
+        live = run_sdk(run_async(langgraph_url))
     server = FakeServer.from_path(cassette)
     with server.serve() as url:
-        assert asyncio.run(run_async(url)) == live
-        again = asyncio.run(run_async(url))
+        assert run_sdk(run_async(url)) == live
+        again = run_sdk(run_async(url))
         assert again != live and len(again) == len(live), "a second consumer: its own ids"
     server.check()
 
@@ -133,10 +134,10 @@ def test_a_cassette_recorded_over_sse_serves_a_websocket_client(
 ) -> None:
     cassette = tmp_path / "threads.json"
     with use_cassette(cassette, "all"):
-        live = asyncio.run(run_async(langgraph_url))
+        live = run_sdk(run_async(langgraph_url))
     server = FakeServer.from_path(cassette)
     with server.serve() as url:
-        assert asyncio.run(run_async(url, transport="websocket")) == live
+        assert run_sdk(run_async(url, transport="websocket")) == live
     server.check()
 
 
@@ -152,10 +153,10 @@ async def output_only(url: str) -> Any:
 def test_a_dropped_subscription_reconnects_with_since(tmp_path: Path, langgraph_url: str) -> None:
     cassette = tmp_path / "threads.json"
     with use_cassette(cassette, "all"):
-        live = asyncio.run(output_only(langgraph_url))
+        live = run_sdk(output_only(langgraph_url))
     server = FakeServer.from_path(cassette, faults=Faults(drop_after=1))
     with server.serve() as url:
-        assert asyncio.run(output_only(url)) == live
+        assert run_sdk(output_only(url)) == live
     subscriptions = [line for line in server.log if "/stream/events" in line]
     assert len(subscriptions) >= 2, "the SDK opened a stream again after the drop"
 
@@ -165,12 +166,12 @@ def test_a_broken_thread_log_fails_replay_naming_the_event(
 ) -> None:
     cassette = tmp_path / "threads.json"
     with use_cassette(cassette, "all"):
-        asyncio.run(run_async(langgraph_url))
+        run_sdk(run_async(langgraph_url))
     document = json.loads(cassette.read_text())
     del document["threads"][0]["events"][0]["event"]["seq"]
     cassette.write_text(json.dumps(document))
     with pytest.raises(SchemaViolationError) as failure, use_cassette(cassette, "none"):
-        asyncio.run(run_async(dead_url))
+        run_sdk(run_async(dead_url))
     assert any("seq" in str(problem) for problem in failure.value.problems)
 
 
