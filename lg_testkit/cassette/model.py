@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from operator import attrgetter, is_, itemgetter
 from pathlib import Path
 from typing import Any, Final
@@ -374,15 +374,24 @@ _PLAIN = attrgetter("raw", "comment", "retry", "text")
 
 
 def _wires(items: list[StreamItem], newline: str) -> Iterable[bytes]:
-    """Each item's bytes. The usual events (a name, JSON data, maybe an id) are put together
-    with C loops, as a stream has thousands; any other stream item by item (`wire`)."""
-    events = list(map(attrgetter("event"), items))
+    """Each item's bytes."""
+    parts = _usual_parts(items, newline)
+    if parts is None:
+        return map(StreamItem.wire, items, repeat(newline))
+    return map(b"".join, parts)
+
+
+def _usual_parts(items: list[StreamItem], newline: str) -> Iterator[tuple[Any, ...]] | None:
+    """(head, data, tail) of each item, when all are usual events (a name, JSON data, maybe an
+    id), put together with C loops, as a stream has thousands; else None (`wire` each)."""
+    datas = list(map(attrgetter("_data"), items))
     if (
         set(map(_PLAIN, items)) != {(None, None, None, None)}
         or any(map(attrgetter("comments"), items))
-        or any(map(is_, map(attrgetter("_data"), items), repeat(NO_DATA)))
+        or any(map(is_, datas, repeat(NO_DATA)))
     ):
-        return map(StreamItem.wire, items, repeat(newline))
+        return None
+    events = list(map(attrgetter("event"), items))
     heads = {
         event: ("data: " if event is None else f"event: {event}{newline}data: ").encode(
             "utf-8", "surrogateescape"
@@ -395,8 +404,9 @@ def _wires(items: list[StreamItem], newline: str) -> Iterable[bytes]:
         end if sse_id is None else (tail % sse_id).encode("utf-8", "surrogateescape")
         for sse_id in map(attrgetter("id"), items)
     ]
-    datas = map(StreamItem._kept_json, items)
-    return map(b"".join, zip(map(heads.__getitem__, events), datas, tails, strict=True))
+    if set(map(type, datas)) != {memoryview}:  # parsed data: its kept (or new) encoding
+        datas = list(map(StreamItem._kept_json, items))
+    return zip(map(heads.__getitem__, events), datas, tails, strict=True)
 
 
 @dataclass
@@ -449,7 +459,13 @@ class RecordedStream:
         """Every byte of the stream, as sent (made on the first call and kept: edit items
         before replaying them)."""
         if self._blob is None:
-            self._blob = b"".join(_wires(self.items, self.newline))
+            parts = _usual_parts(self.items, self.newline)
+            wires = (
+                chain.from_iterable(parts)
+                if parts is not None
+                else _wires(self.items, self.newline)
+            )
+            self._blob = b"".join(wires)
         return self._blob
 
     def cuts(self) -> tuple[list[int], list[float]]:
