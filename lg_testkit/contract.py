@@ -235,20 +235,21 @@ def _thread_command(
     number: int, assistant_id: str, step: Mapping[str, Any], interrupt: Any
 ) -> dict[str, Any]:
     """The command for one step: a run of the input, or the answer to the last interrupt."""
-    resume = step.get("command", {}).get("resume", _NOTHING) if "command" in step else _NOTHING
-    if resume is _NOTHING:
+    if "command" not in step:
         params = {"assistant_id": assistant_id, "input": step.get("input")}
         return {"id": number, "method": "run.start", "params": params}
+    command = step["command"]
+    if not isinstance(command, dict) or set(command) != {"resume"}:
+        raise ValueError(
+            f"the thread protocol's steps are --input and --resume; found the command {command!r}"
+        )
     asked = interrupt if isinstance(interrupt, dict) else {}
     params = {
         "interrupt_id": asked.get("interrupt_id"),
         "namespace": asked.get("namespace", []),
-        "response": resume,
+        "response": command["resume"],
     }
     return {"id": number, "method": "input.respond", "params": params}
-
-
-_NOTHING = object()
 
 
 def _read_run(client: httpx.Client, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:

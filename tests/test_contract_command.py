@@ -187,3 +187,13 @@ def test_the_thread_protocol_contract_reports_a_broken_server(
     out = capsys.readouterr().out
     assert status == 1, out
     assert "thread run 1:0: lifecycle" in out and "'seq' is a required property" in out
+
+
+def test_the_thread_protocol_contract_refuses_a_step_it_cannot_send(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["contract", "http://127.0.0.1:9", "agent", "--protocol", "threads"]
+    status = main([*args, "--command", '{"goto": "end"}'])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "steps are --input and --resume; found the command {'goto': 'end'}" in err

@@ -14,6 +14,7 @@ from test_schemas_enforcement import STREAMS, replay_all
 from lg_testkit import CassetteSession, FakeServer, SchemaViolationError
 from lg_testkit.cassette import Cassette
 from lg_testkit.cassette.seal import sealed_text, verified
+from lg_testkit.errors import CassetteFormatError
 from lg_testkit.schemas import rules_digest
 
 RECORDED = STREAMS / "interrupt-resume.json"
@@ -104,3 +105,17 @@ def test_a_file_written_before_the_seal_reads_as_before(tmp_path: Path) -> None:
     digest = hashlib.sha256(old.read_bytes()).hexdigest()
     replay_all(CassetteSession(old))
     assert hashlib.sha256(old.read_bytes()).hexdigest() == digest  # replay never rewrites it
+
+
+def test_a_sealed_file_still_refuses_a_line_break_in_an_event_name(tmp_path: Path) -> None:
+    """The seal says lg-testkit wrote the file, not that what a program put in it is sendable:
+    an event name with a line break (it would inject SSE lines) is refused, naming the place."""
+    cassette = Cassette.load(RECORDED)
+    stream = next(i.response.stream for i in cassette.interactions if i.response.stream)
+    assert stream is not None
+    stream.events[1].event = "values\r\nevent: injected"
+    stream.events[1].raw = None
+    cassette.save(tmp_path / "injected.json")
+    assert verified((tmp_path / "injected.json").read_bytes()) is not None
+    with pytest.raises(CassetteFormatError, match=r"items\[\d+\]\.event: a line break"):
+        Cassette.load(tmp_path / "injected.json")

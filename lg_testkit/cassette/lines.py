@@ -47,6 +47,19 @@ _SMALL_EXPONENT = re.compile(rb"e-[0-9][,\]}]")  # how orjson ends a float below
 _HEAD_KEYS = frozenset({"t", "event", "id"})
 
 
+def _plain_heads(ts: list[Any], events: list[Any], ids: list[Any], *, escaped: bool) -> bool:
+    """The cheap checks a sealed file keeps (C loops): times are seconds in range, event names
+    and ids are strings, and printable (a line break in one would add lines to the stream),
+    which only needs a look where their JSON text has an escape (a raw one is not JSON)."""
+    return (
+        set(map(type, ts)) <= {float, int}
+        and min(ts, default=0) >= 0
+        and max(ts, default=0) <= _MAX_OFFSET
+        and set(map(type, events)) | set(map(type, ids)) <= {str, type(None)}
+        and (not escaped or all(map(str.isprintable, (set(events) | set(ids)) - {None})))
+    )
+
+
 def _unparsed(fields: dict[str, Any], data: memoryview) -> StreamItem:
     item = StreamItem.from_dict(fields)
     item.data = data  # its JSON text, parsed when first read
@@ -213,8 +226,9 @@ class _LineReader(_Reader):
         texts_with, offsets_with = list(compress(texts, has_data)), compress(offsets, has_data)
         cuts_with = list(compress(cuts, has_data))
         heads = cast(Iterator[bytes], map(getitem, texts_with, map(slice, repeat(None), cuts_with)))
+        joined = b"[" + b"},".join(heads) + b"}]" if texts_with else b"[]"
         try:
-            fields = orjson.loads(b"[" + b"},".join(heads) + b"}]" if texts_with else b"[]")
+            fields = orjson.loads(joined)
         except orjson.JSONDecodeError:
             raise _Unusual from None
         if not all(map(isinstance, fields, repeat(dict))):
@@ -225,9 +239,11 @@ class _LineReader(_Reader):
         view = memoryview(self.content)
         datas = cast(Iterator[memoryview], map(getitem, repeat(view), map(slice, begins, ends)))
         if set(map(len, fields)) <= {2, 3} and all(map(_HEAD_KEYS.issuperset, fields)):
-            ts = map(itemgetter("t"), fields)
-            events = map(dict.get, fields, repeat("event"))
-            ids = map(dict.get, fields, repeat("id"))
+            ts = list(map(itemgetter("t"), fields))
+            events = list(map(dict.get, fields, repeat("event")))
+            ids = list(map(dict.get, fields, repeat("id")))
+            if not _plain_heads(ts, events, ids, escaped=b"\\" in joined):
+                raise _Unusual  # written by hand or by a program: the general reader says what
             made = map(StreamItem, ts, events, datas, repeat(None), ids)  # the usual: in bulk
         else:
             made = map(_unparsed, fields, datas)
