@@ -107,15 +107,33 @@ def test_a_file_written_before_the_seal_reads_as_before(tmp_path: Path) -> None:
     assert hashlib.sha256(old.read_bytes()).hexdigest() == digest  # replay never rewrites it
 
 
-def test_a_sealed_file_still_refuses_a_line_break_in_an_event_name(tmp_path: Path) -> None:
-    """The seal says lg-testkit wrote the file, not that what a program put in it is sendable:
-    an event name with a line break (it would inject SSE lines) is refused, naming the place."""
+def test_an_unsendable_event_name_is_never_sealed_and_is_refused_where_it_is(
+    tmp_path: Path,
+) -> None:
+    """The writer writes what a program put in a cassette, but seals only what is sendable: an
+    event name with a line break (it would inject SSE lines) leaves the file unsealed, so that
+    loading it checks every item and refuses this one, naming the place."""
     cassette = Cassette.load(RECORDED)
     stream = next(i.response.stream for i in cassette.interactions if i.response.stream)
     assert stream is not None
     stream.events[1].event = "values\r\nevent: injected"
     stream.events[1].raw = None
     cassette.save(tmp_path / "injected.json")
-    assert verified((tmp_path / "injected.json").read_bytes()) is not None
+    assert verified((tmp_path / "injected.json").read_bytes()) is None
     with pytest.raises(CassetteFormatError, match=r"items\[\d+\]\.event: a line break"):
         Cassette.load(tmp_path / "injected.json")
+
+
+def test_a_forged_seal_still_cannot_send_an_injected_line(tmp_path: Path) -> None:
+    """A seal is a digest anyone can make again: a file edited and then sealed by hand loads
+    (its items are read when used), but no byte of a stream with an unsendable event name is
+    sent: its replay is refused, naming the place, as loading an unsealed file would be."""
+    text = sealed_copy(tmp_path).read_text()
+    body = text[: text.rindex(',\n  "sealed": ')]
+    at = body.index('"event":"values"')
+    body = body[:at] + '"event":"values\\r\\nevent: injected"' + body[at + 16 :]
+    forged = tmp_path / "forged.json"
+    forged.write_text(sealed_text(body, rules_digest()))
+    assert verified(forged.read_bytes()) is not None
+    with pytest.raises(CassetteFormatError, match=r"items\[\d+\]\.event: a line break"):
+        replay_all(CassetteSession(forged))

@@ -17,25 +17,27 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterator
-from itertools import accumulate, compress, repeat
+from collections.abc import Iterable, Iterator
+from itertools import accumulate, chain, compress, repeat
 from operator import add, and_, eq, ge, getitem, itemgetter, not_, sub
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 
-from lg_testkit.cassette.model import NO_DATA, Cassette, StreamItem
+from lg_testkit.cassette.model import MAX_OFFSET, NO_DATA, Cassette, StreamItem, UnreadItems
 from lg_testkit.cassette.reader import (
-    _MAX_OFFSET,
     _SLICE,
     _USUAL,
     _USUAL_ID,
     _Exact,
+    _gc_paused,
     _keys_in_text,
     _long_numbers,
+    _parse,
     _Reader,
 )
+from lg_testkit.cassette.seal import plain_heads
 from lg_testkit.errors import CassetteFormatError, CassetteVersionError
 from lg_testkit.threadlog import ProtocolCommand, ProtocolEvent, ProtocolThread
 
@@ -47,17 +49,20 @@ _SMALL_EXPONENT = re.compile(rb"e-[0-9][,\]}]")  # how orjson ends a float below
 _HEAD_KEYS = frozenset({"t", "event", "id"})
 
 
-def _plain_heads(ts: list[Any], events: list[Any], ids: list[Any], *, escaped: bool) -> bool:
-    """The cheap checks a sealed file keeps (C loops): times are seconds in range, event names
-    and ids are strings, and printable (a line break in one would add lines to the stream),
-    which only needs a look where their JSON text has an escape (a raw one is not JSON)."""
-    return (
-        set(map(type, ts)) <= {float, int}
-        and min(ts, default=0) >= 0
-        and max(ts, default=0) <= _MAX_OFFSET
-        and set(map(type, events)) | set(map(type, ids)) <= {str, type(None)}
-        and (not escaped or all(map(str.isprintable, (set(events) | set(ids)) - {None})))
-    )
+def _plain_fields(
+    fields: list[dict[str, Any]], *, escaped: bool
+) -> tuple[list[Any], list[Any], list[Any]] | None:
+    """(times, event names, ids) of item lines whose fields before the data are the usual ones
+    (`t`, with `event` and `id` or not); None if any line has others. `escaped`: their JSON
+    text has an escape somewhere. Raises _Unusual where one of those is not plainly valid."""
+    if not (set(map(len, fields)) <= {1, 2, 3} and all(map(_HEAD_KEYS.issuperset, fields))):
+        return None
+    ts = list(map(dict.get, fields, repeat("t")))
+    events = list(map(dict.get, fields, repeat("event")))
+    ids = list(map(dict.get, fields, repeat("id")))
+    if not plain_heads(ts, events, ids, escaped=escaped):
+        raise _Unusual  # written by hand or by a program: the general reader says what
+    return ts, events, ids
 
 
 def _unparsed(fields: dict[str, Any], data: memoryview) -> StreamItem:
@@ -151,9 +156,13 @@ class _LineReader(_Reader):
             return self.blocks.pop(items)
         return super().listed(raw, where)
 
-    def items(self, raw: Any, where: str) -> list[StreamItem]:
+    def items(self, raw: Any, where: str) -> list[StreamItem] | UnreadItems:
         if isinstance(raw, tuple):
             start, end, indent = raw
+            if not self.content.startswith(b" " * indent, start):
+                raise _Unusual
+            if self.sealed:
+                return _SealedLines(self, start, end, indent, where)
             return self.lines(start, end, indent, where)
         return super().items(raw, where)
 
@@ -162,8 +171,6 @@ class _LineReader(_Reader):
         lines at a time (so the copies made on the way stay small)."""
         content = self.content
         separator = b",\n" + b" " * indent
-        if not content.startswith(b" " * indent, start):
-            raise _Unusual
         items: list[StreamItem] = []
         position = start + indent
         while position <= end:
@@ -238,12 +245,9 @@ class _LineReader(_Reader):
         ends = map(add, starts, map(sub, map(len, texts_with), map(add, cuts_with, repeat(1))))
         view = memoryview(self.content)
         datas = cast(Iterator[memoryview], map(getitem, repeat(view), map(slice, begins, ends)))
-        if set(map(len, fields)) <= {2, 3} and all(map(_HEAD_KEYS.issuperset, fields)):
-            ts = list(map(itemgetter("t"), fields))
-            events = list(map(dict.get, fields, repeat("event")))
-            ids = list(map(dict.get, fields, repeat("id")))
-            if not _plain_heads(ts, events, ids, escaped=b"\\" in joined):
-                raise _Unusual  # written by hand or by a program: the general reader says what
+        plain = _plain_fields(fields, escaped=b"\\" in joined)
+        if plain is not None:
+            ts, events, ids = plain
             made = map(StreamItem, ts, events, datas, repeat(None), ids)  # the usual: in bulk
         else:
             made = map(_unparsed, fields, datas)
@@ -271,7 +275,7 @@ class _LineReader(_Reader):
         if not (
             set(map(type, ts)) <= {float, int}
             and min(ts) >= 0
-            and max(ts) <= _MAX_OFFSET
+            and max(ts) <= MAX_OFFSET
             and set(map(type, events)) == {str}
             and all(map(str.isprintable, set(events)))
             and (ids is None or set(map(type, ids)) == {str} and all(map(str.isprintable, ids)))
@@ -327,3 +331,84 @@ class _LineReader(_Reader):
             item._json = self.encode(item.data, f"{where}.data")
             item._json_of = item.data
         return item
+
+
+class _SealedLines:
+    """A stream's item lines in a sealed file, read when first needed (`UnreadItems`). Replay
+    needs only the bytes they stand for, and `blob` makes those straight from the lines: each
+    line's fields before its data are parsed for all lines at once, and its data's text, which
+    is what replay sends, is copied into the stream's bytes between the SSE fields."""
+
+    def __init__(self, reader: _LineReader, start: int, end: int, indent: int, where: str):
+        self.reader, self.start, self.end, self.indent = reader, start, end, indent
+        self.where = where
+
+    def read(self) -> list[StreamItem]:
+        reader = self.reader
+        try:
+            return reader.lines(self.start, self.end, self.indent, self.where)
+        except _Unusual:  # not as the writer wrote it: the general reader says what is wrong
+            block = b"[" + reader.content[self.start : self.end] + b"]"
+            items = _Reader(reader.path).items(_parse(reader.path, block)[0], self.where)
+            assert isinstance(items, list)  # the general reader reads them all at once
+            return items
+
+    def blob(self, newline: str) -> bytes | None:
+        """The stream's bytes if every line is a plain event (a name or none, an id or none,
+        JSON data), which is how a run stream is recorded; else None (`read` says)."""
+        content = self.reader.content
+        separator = b",\n" + b" " * self.indent
+        parts: list[bytes] = []
+        position, end = self.start + self.indent, self.end
+        with _gc_paused():  # thousands of short-lived objects, no garbage cycle among them
+            while position <= end:  # a few MB of lines at a time, as `_LineReader.lines`
+                far = position + _SLICE
+                cut = content.find(separator, far, end) if far < end else -1
+                stop = end if cut == -1 else cut
+                if content[stop - 1] != 0x7D:  # "}": every item line is an object
+                    return None
+                # Each line without its closing brace, split at its data (no JSON string holds
+                # a line break, nor an unescaped quote, so neither split is ever in a value).
+                texts = content[position : stop - 1].split(b"}" + separator)
+                part = _plain_blob(list(map(bytes.partition, texts, repeat(_DATA))), newline)
+                if part is None:
+                    return None
+                parts.append(part)
+                position = stop + len(separator)
+        return b"".join(parts)
+
+
+_DATA = b',"data":'
+
+
+def _plain_blob(lines: list[tuple[bytes, bytes, bytes]], newline: str) -> bytes | None:
+    """The SSE bytes of some item lines, each split (head, `,"data":`, data text), if each is
+    a plain event; else None. Only names and ids are looked at: a line's time is not sent."""
+    if not all(map(itemgetter(1), lines)):
+        return None  # a line without data: a heartbeat, or an event with text
+    joined = b"[" + b"},".join(map(itemgetter(0), lines)) + b"}]"
+    try:
+        fields = orjson.loads(joined)
+    except orjson.JSONDecodeError:
+        return None
+    keys = set().union(*fields) if all(map(isinstance, fields, repeat(dict))) else {None}
+    if not keys <= _HEAD_KEYS:
+        return None
+    events = list(map(dict.get, fields, repeat("event")))
+    ids = list(map(dict.get, fields, repeat("id"))) if "id" in keys else None
+    names = (set(events) | set(ids or ())) - {None}
+    if not all(type(name) is str and name.isprintable() for name in names):
+        return None  # `read` refuses it, naming the place
+    heads = {
+        event: ("data: " if event is None else f"event: {event}{newline}data: ").encode()
+        for event in set(events)
+    }
+    end = (newline + newline).encode()
+    if ids is None:
+        tails: Iterable[bytes] = repeat(end)
+    else:
+        tail = newline + "id: %s" + newline + newline
+        tails = [end if sse_id is None else (tail % sse_id).encode() for sse_id in ids]
+    datas = map(itemgetter(2), lines)
+    parts = zip(map(heads.__getitem__, events), datas, tails, strict=False)  # tails may repeat
+    return b"".join(chain.from_iterable(parts))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, chain, repeat
 from operator import attrgetter, is_, itemgetter
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 
@@ -24,6 +24,7 @@ from lg_testkit.threadlog import ProtocolThread
 __all__ = [
     "FORMAT_VERSION",
     "MAX_DEPTH",
+    "MAX_OFFSET",
     "NOT_JSON",
     "NO_DATA",
     "Cassette",
@@ -32,6 +33,7 @@ __all__ = [
     "RecordedResponse",
     "RecordedStream",
     "StreamItem",
+    "UnreadItems",
     "dumps_compact",
     "encode_json",
     "parse_json",
@@ -43,6 +45,7 @@ FORMAT_NAME = "lg-testkit-cassette"
 # anything close; it is the deepest orjson writes, and one level less than the schema validator
 # (jsonschema-rs) accepts; Python's own json fails near 1000.
 MAX_DEPTH = 254
+MAX_OFFSET = 86_400.0  # seconds from request to an item's arrival: a day bounds any real run
 
 
 class _Marker:
@@ -409,18 +412,61 @@ def _usual_parts(items: list[StreamItem], newline: str) -> Iterator[tuple[Any, .
     return zip(map(heads.__getitem__, events), datas, tails, strict=True)
 
 
-@dataclass
-class RecordedStream:
-    """An event stream as items (events, comments, leftovers) plus how the bytes were chunked."""
+class UnreadItems(Protocol):
+    """A stream's items still in the file they were loaded from (lines.py): read on first use."""
 
-    items: list[StreamItem] = field(default_factory=list)
-    chunks: list[list[float]] = field(default_factory=list)  # [t, byte_count]
-    newline: str = "\r\n"
-    cut_short: bool = False
-    dropped: str | None = None  # the connection died here: the error the consumer got
-    _wires: list[bytes] | None = field(default=None, repr=False, compare=False)
-    _encoded: list[bytes] | None = field(default=None, repr=False, compare=False)
-    _blob: bytes | None = field(default=None, repr=False, compare=False)
+    def read(self) -> list[StreamItem]: ...
+
+    def blob(self, newline: str) -> bytes | None:
+        """The stream's bytes made straight from the file, or None where only its items can."""
+
+
+class RecordedStream:
+    """An event stream as items (events, comments, leftovers) plus how the bytes were chunked.
+
+    A stream loaded from a sealed file keeps its items unread until `items` is first used:
+    replay needs only `blob()`, which is made from the file's lines without them."""
+
+    def __init__(
+        self,
+        items: list[StreamItem] | UnreadItems | None = None,
+        chunks: list[list[float]] | None = None,  # [t, byte_count]
+        newline: str = "\r\n",
+        cut_short: bool = False,
+        dropped: str | None = None,  # the connection died here: the error the consumer got
+    ) -> None:
+        self._items: list[StreamItem] = items if isinstance(items, list) else []
+        self._unread = None if items is None or isinstance(items, list) else items
+        self.chunks = [] if chunks is None else chunks
+        self.newline, self.cut_short, self.dropped = newline, cut_short, dropped
+        self._wires: list[bytes] | None = None
+        self._encoded: list[bytes] | None = None
+        self._blob: bytes | None = None
+
+    @property
+    def items(self) -> list[StreamItem]:
+        if self._unread is not None:
+            self._items, self._unread = self._unread.read(), None
+        return self._items
+
+    @items.setter
+    def items(self, items: list[StreamItem]) -> None:
+        self._items, self._unread = items, None
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.items, self.chunks, self.newline, self.cut_short, self.dropped)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        names = ("items", "chunks", "newline", "cut_short", "dropped")
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields(), strict=True))
+        return f"RecordedStream({shown})"
 
     @classmethod
     def from_chunks(
@@ -458,6 +504,8 @@ class RecordedStream:
     def blob(self) -> bytes:
         """Every byte of the stream, as sent (made on the first call and kept: edit items
         before replaying them)."""
+        if self._blob is None and self._unread is not None:
+            self._blob = self._unread.blob(self.newline)
         if self._blob is None:
             parts = _usual_parts(self.items, self.newline)
             wires = (
@@ -625,11 +673,19 @@ class Cassette:
 
     def dumps(self) -> str:
         """The file's text."""
-        from lg_testkit.cassette.writer import assemble, interaction_text, thread_text, valid_claim
+        from lg_testkit.cassette.writer import (
+            assemble,
+            interaction_text,
+            plain,
+            thread_text,
+            valid_claim,
+        )
 
         texts = [interaction_text(interaction) for interaction in self.interactions]
         threads = [thread_text(thread) for thread in self.threads]
-        return assemble(self.meta, texts, threads, valid_claim(self.interactions, self.threads))
+        claim = valid_claim(self.interactions, self.threads)
+        sealed = all(map(plain, self.interactions))
+        return assemble(self.meta, texts, threads, claim, sealed=sealed)
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write atomically: a reader sees the old file or the new one, never half of one.

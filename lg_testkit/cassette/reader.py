@@ -40,6 +40,7 @@ from lg_testkit.cassette.model import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MAX_DEPTH,
+    MAX_OFFSET,
     NO_DATA,
     Cassette,
     Interaction,
@@ -47,6 +48,7 @@ from lg_testkit.cassette.model import (
     RecordedResponse,
     RecordedStream,
     StreamItem,
+    UnreadItems,
     encode_json,
     orjson_differs,
     too_deep,
@@ -58,7 +60,6 @@ from lg_testkit.threadlog import ProtocolCommand, ProtocolEvent, ProtocolThread
 __all__ = ["MAX_BYTES", "by_document", "from_document", "load", "read_file"]
 
 MAX_BYTES = 2_000_000_000  # a cassette larger than this is refused, not read
-_MAX_OFFSET = 86_400.0  # seconds from request to an item's arrival
 _VCRPY_HINT = (
     "; this looks like a vcrpy cassette: convert it with `lg-testkit import-vcrpy SRC DEST`"
 )
@@ -526,9 +527,9 @@ class _Reader:
     def seconds(self, value: Any, where: str) -> None:
         number = isinstance(value, int | float) and not isinstance(value, bool)
         # A day bounds any real run; a larger offset would make timed replay wait for ever.
-        if not number or not 0 <= value <= _MAX_OFFSET:
+        if not number or not 0 <= value <= MAX_OFFSET:
             raise self.fail(
-                where, f"expected seconds between 0 and {_MAX_OFFSET:.0f}, found {value!r}"
+                where, f"expected seconds between 0 and {MAX_OFFSET:.0f}, found {value!r}"
             )
 
     def stream(self, raw: Any, where: str) -> RecordedStream:
@@ -542,7 +543,7 @@ class _Reader:
         for index, chunk in enumerate([] if _usual_chunks(chunks) else chunks):
             if type(chunk) is list and len(chunk) == 2:
                 t, size = chunk
-                if type(size) is int and size >= 0 and type(t) is float and 0 <= t <= _MAX_OFFSET:
+                if type(size) is int and size >= 0 and type(t) is float and 0 <= t <= MAX_OFFSET:
                     continue  # the usual case, checked at once
             at = f"{where}.chunks[{index}]"
             if not isinstance(chunk, list) or len(chunk) != 2:
@@ -560,8 +561,9 @@ class _Reader:
         """What stands for a stream's items, checked as far as the stream needs it."""
         return self.need(raw, "items", list, where)
 
-    def items(self, raw: Any, where: str) -> list[StreamItem]:
-        """The stream's items; each one's data encoded once, the encoding kept for replay.
+    def items(self, raw: Any, where: str) -> list[StreamItem] | UnreadItems:
+        """The stream's items, each one's data encoded once, the encoding kept for replay (or,
+        from a sealed file, where to read them when they are first used: lines.py).
 
         The hot loop of a load: the usual item ({"t", "event", "data"}, maybe "id") is checked
         inline, and the data's encodings are checked together (floats, keys) in one pass."""
@@ -577,7 +579,7 @@ class _Reader:
                 sse_id = obj.get("id")
                 if (
                     (type(t) is float or type(t) is int)
-                    and 0 <= t <= _MAX_OFFSET
+                    and 0 <= t <= MAX_OFFSET
                     and type(event) is str
                     and event.isprintable()
                     and (sse_id is None or type(sse_id) is str and sse_id.isprintable())
@@ -682,7 +684,7 @@ def _usual_chunks(chunks: list[Any]) -> bool:
         set(map(type, ts)) == {float}
         and set(map(type, sizes)) == {int}
         and min(ts) >= 0
-        and max(ts) <= _MAX_OFFSET
+        and max(ts) <= MAX_OFFSET
         and min(sizes) >= 0
     )
 

@@ -28,6 +28,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from lg_testkit.cassette.model import (
     Interaction,
     dumps_compact,
 )
-from lg_testkit.cassette.seal import sealed_text
+from lg_testkit.cassette.seal import plain_heads, sealed_text
 from lg_testkit.errors import CassetteWriteError
 from lg_testkit.threadlog import ProtocolThread
 
@@ -66,13 +67,14 @@ class CassetteWriter:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._texts: dict[int, tuple[Interaction, str, bool]] = {}  # with: passed validation
+        # id -> (the interaction, its text, passed validation, its heads are plain)
+        self._texts: dict[int, tuple[Interaction, str, bool, bool]] = {}
 
     def keep(self, interaction: Interaction) -> None:
         """Make the interaction's text now (and check it) and reuse both in every later write."""
         if id(interaction) not in self._texts:
             text, passed = interaction_text(interaction), _passes(interaction)
-            self._texts[id(interaction)] = (interaction, text, passed)
+            self._texts[id(interaction)] = (interaction, text, passed, plain(interaction))
 
     def kept(self, interaction: Interaction) -> bool:
         return id(interaction) in self._texts
@@ -84,15 +86,21 @@ class CassetteWriter:
         threads: Iterable[ProtocolThread] = (),
     ) -> str:
         """The file's text for these interactions, in this order (and thread-protocol logs)."""
-        texts, valid = [], True
+        texts, valid, sealed = [], True, True
         for interaction in interactions:
             kept = self._texts.get(id(interaction))
-            texts.append(kept[1] if kept is not None else interaction_text(interaction))
-            valid = valid and (kept[2] if kept is not None else _passes(interaction))
+            if kept is None:
+                text, is_plain = interaction_text(interaction), plain(interaction)
+                passed = valid and _passes(interaction)  # no need to check once one fails
+            else:
+                _, text, passed, is_plain = kept
+            texts.append(text)
+            valid, sealed = valid and passed, sealed and is_plain
         threads = list(threads)
         valid = valid and all(map(_passes, threads))
         claim = _rules_digest() if valid else None
-        return assemble(meta, texts, [thread_text(thread) for thread in threads], claim)
+        texts_of_threads = [thread_text(thread) for thread in threads]
+        return assemble(meta, texts, texts_of_threads, claim, sealed=sealed)
 
     def write(self, text: str) -> Path:
         """Write a text made by `dumps` atomically; CassetteWriteError if it cannot be."""
@@ -179,9 +187,12 @@ def assemble(
     interactions: Sequence[str],
     threads: Sequence[str] = (),
     valid: str | None = None,
+    *,
+    sealed: bool = True,
 ) -> str:
     """The file's text: `json.dumps(document, indent=2)`, with the interactions' texts joined in
-    (and the threads', when there are any), sealed; `valid` is what `valid_claim` says."""
+    (and the threads', when there are any), sealed unless `sealed` is false (`plain` says);
+    `valid` is what `valid_claim` says."""
     head = _utf8_safe(
         json.dumps(
             {"format": FORMAT_NAME, "version": FORMAT_VERSION, "meta": meta},
@@ -192,7 +203,21 @@ def assemble(
     text = head[:-2] + ',\n  "interactions": ' + _listed(interactions)
     if threads:
         text += ',\n  "threads": ' + _listed(threads)
-    return sealed_text(text, valid)
+    return sealed_text(text, valid) if sealed else text + "\n}\n"
+
+
+def plain(interaction: Interaction) -> bool:
+    """Whether every item of the response's stream has plain heads (seal.plain_heads), which a
+    file must have to be sealed: its items are then not checked when it is loaded."""
+    stream = interaction.response.stream
+    if stream is None:
+        return True
+    items = stream.items
+    return plain_heads(
+        list(map(attrgetter("t"), items)),
+        list(map(attrgetter("event"), items)),
+        list(map(attrgetter("id"), items)),
+    )
 
 
 def valid_claim(
