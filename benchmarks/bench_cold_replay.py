@@ -11,15 +11,15 @@ cassette file first, the async langgraph_sdk client reads the whole run through:
     fake, cold    `FakeServer.from_path(path)` + `async_client()` + stream
     fake, warm    one more consumer of an already loaded `FakeServer`
 
-Rounds alternate so drift hits every case alike (a 200-event round runs each case 20 times); the
-median is reported, as a ratio to the floor.
+Rounds alternate (rounds.py: each case's ratio is taken against the floor of its own round, from
+a collected heap; the median over rounds is reported); a 200-event round runs each case 20 times.
 Also: how long `import lg_testkit.plugin` adds to a Python start (what every pytest run of a
 downstream project pays), and with `--big`, the time and peak memory to load a 300 MB cassette.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 import statistics
 import subprocess
@@ -31,11 +31,12 @@ from pathlib import Path
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
+from rounds import alternate
 
 from lg_testkit import Cassette, CassetteSession, FakeServer, RecordedStream
 from lg_testkit.cassette import Interaction, RecordedRequest, RecordedResponse
 
-ROUNDS = 7
+ROUNDS = 15
 HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
 THREAD = "1f0a7b7e-0000-7000-8000-000000000001"
 RUN = "1f0a7b7e-0000-7000-8000-000000000002"
@@ -154,23 +155,20 @@ def fake_warm_case() -> Callable[[Path, Path], Awaitable[int]]:
     return fake_warm
 
 
-def measure(path: Path, raw: Path, events: int) -> list[tuple[str, float]]:
+def measure(path: Path, raw: Path, events: int) -> list[tuple[str, float, float]]:
     cases: dict[str, Callable[[Path, Path], Awaitable[int]]] = {
         "floor: SSE bytes from a file via MockTransport": floor,
         "marker / use_cassette, cold (load + stream)": marker_cold,
         "FakeServer.from_path, cold (load + stream)": fake_cold,
         "FakeServer, warm (another consumer)": fake_warm_case(),
     }
-    times: dict[str, list[float]] = {name: [] for name in cases}
+
+    def check(name: str, count: int) -> None:
+        assert count == events, (name, count)
+
+    runs = {name: functools.partial(case, path, raw) for name, case in cases.items()}
     repeat = max(1, 4000 // events)  # a short stream is timed over several runs: less noise
-    for _ in range(ROUNDS):
-        for name, case in cases.items():
-            started = time.perf_counter()
-            for _ in range(repeat):
-                count = asyncio.run(case(path, raw))
-                assert count == events, (name, count)
-            times[name].append((time.perf_counter() - started) / repeat)
-    return [(name, statistics.median(values)) for name, values in times.items()]
+    return alternate(runs, ROUNDS, check, repeat)
 
 
 def import_cost() -> tuple[float, float]:
@@ -218,10 +216,8 @@ def main() -> None:
             print(f"**{events:,} events** ({size:.2f} MB cassette), median of {ROUNDS} rounds:\n")
             print("| path | seconds | ratio to floor |")
             print("|---|---:|---:|")
-            results = measure(path, raw, events)
-            base = results[0][1]
-            for name, seconds in results:
-                print(f"| {name} | {seconds:.4f} | {seconds / base:.2f}x |")
+            for name, seconds, ratio in measure(path, raw, events):
+                print(f"| {name} | {seconds:.4f} | {ratio:.2f}x |")
             print()
         bare, plugin = import_cost()
         print(

@@ -11,31 +11,31 @@ content-block-finish, message-finish, values, completed), is in a cassette file.
     floor         the same SSE bytes, one chunk per event, each subscription filtered as the
                   server does, from a bare `httpx.MockTransport` (the SDK with no lg-testkit)
     marker, cold  `CassetteSession(path)` (what the marker and `use_cassette` do): load the
-                  cassette, validate the thread once, replay
+                  cassette and replay (a sealed file is not validated again)
     fake, warm    one more consumer of an already loaded `FakeServer` (in-process transport)
 
-Rounds alternate so drift hits every case alike; the median is reported, as a ratio to the floor.
+Rounds alternate (rounds.py: each case's ratio is taken against the floor of its own round, from
+a collected heap; the median over rounds is reported).
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
-import statistics
 import tempfile
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
+from rounds import alternate
 
 from lg_testkit import Cassette, CassetteSession, FakeServer
 from lg_testkit.protocol import matches_filter
 from lg_testkit.threadlog import ProtocolCommand, ProtocolEvent, ProtocolThread
 
-ROUNDS = 7
+ROUNDS = 11
 TOKENS = 10_000
 THREAD = "1f0a7b7e-0000-4000-8000-000000000001"
 RUN = "01a2122f-76a6-72d4-ac1e-77c58742f045"
@@ -168,20 +168,18 @@ def fake_warm_case() -> Callable[[Path], Awaitable[int]]:
     return fake_warm
 
 
-def measure(path: Path, events: list[dict[str, Any]]) -> list[tuple[str, float]]:
+def measure(path: Path, events: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
     cases: dict[str, Callable[[Path], Awaitable[int]]] = {
         "floor: the same SSE bytes via `httpx.MockTransport`": floor_case(events),
-        "marker / `use_cassette`, cold (load + validate + replay)": marker_cold,
+        "marker / `use_cassette`, cold (load + replay)": marker_cold,
         "`FakeServer`, warm (another consumer)": fake_warm_case(),
     }
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(ROUNDS):
-        for name, case in cases.items():
-            started = time.perf_counter()
-            tokens = asyncio.run(case(path))
-            times[name].append(time.perf_counter() - started)
-            assert tokens == TOKENS, (name, tokens)
-    return [(name, statistics.median(values)) for name, values in times.items()]
+
+    def check(name: str, tokens: int) -> None:
+        assert tokens == TOKENS, (name, tokens)
+
+    runs = {name: functools.partial(case, path) for name, case in cases.items()}
+    return alternate(runs, ROUNDS, check)
 
 
 def main() -> None:
@@ -194,10 +192,8 @@ def main() -> None:
         )
         print("| path | seconds | ratio to floor |")
         print("|---|---:|---:|")
-        results = measure(path, events)
-        base = results[0][1]
-        for name, seconds in results:
-            print(f"| {name} | {seconds:.3f} | {seconds / base:.2f}x |")
+        for name, seconds, ratio in measure(path, events):
+            print(f"| {name} | {seconds:.3f} | {ratio:.2f}x |")
         print()
 
 

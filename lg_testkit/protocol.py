@@ -35,7 +35,9 @@ __all__ = [
     "StreamRequest",
     "base_event",
     "channel_of",
+    "delivered",
     "matches_filter",
+    "namespace_of",
     "query_defaults",
     "route",
     "server_defaults",
@@ -136,7 +138,8 @@ def server_defaults(method: str, path: str) -> dict[str, Any]:
     """The body fields the server fills in for this endpoint when a request leaves them out."""
     for verb, pattern, defaults in _BODY_DEFAULTS:
         if verb == method and pattern.fullmatch(path):
-            return copy.deepcopy(defaults)
+            # a copy the caller may change: the values are flat ({}, [..], scalars)
+            return {key: copy.copy(value) for key, value in defaults.items()}
     return {}
 
 
@@ -262,14 +265,23 @@ def _prefix_match(namespace: Sequence[str], prefix: Sequence[str]) -> bool:
 
 def matches_filter(envelope: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
     """Whether a subscription with this filter receives this event (as langgraph-api decides)."""
-    channel = channel_of(envelope)
+    return delivered(channel_of(envelope), namespace_of(envelope), request)
+
+
+def namespace_of(envelope: Mapping[str, Any]) -> tuple[str, ...]:
+    params = envelope.get("params")
+    namespace = params.get("namespace", []) if isinstance(params, Mapping) else []
+    return tuple(namespace) if isinstance(namespace, list) else ()
+
+
+def delivered(channel: str | None, namespace: Sequence[str], request: Mapping[str, Any]) -> bool:
+    """Whether a subscription with this filter receives an event on this channel from this
+    namespace (all that `matches_filter` looks at)."""
     channels = request.get("channels") or []
     if channel is None:
         return False
     if channel not in channels and not (channel.startswith("custom:") and "custom" in channels):
         return False
-    params = envelope.get("params")
-    namespace = params.get("namespace", []) if isinstance(params, Mapping) else []
     prefixes = request.get("namespaces")
     if not prefixes:
         return True

@@ -137,3 +137,21 @@ def test_a_forged_seal_still_cannot_send_an_injected_line(tmp_path: Path) -> Non
     assert verified(forged.read_bytes()) is not None
     with pytest.raises(CassetteFormatError, match=r"items\[\d+\]\.event: a line break"):
         replay_all(CassetteSession(forged))
+
+
+def test_a_forged_seal_on_a_thread_log_cannot_make_replay_wait_for_ever(tmp_path: Path) -> None:
+    """A thread event's time decides when timed replay sends it: one a year away, under a seal
+    made again by hand, is still refused when the file loads, naming the event."""
+    source = Path(__file__).parent.parent / "examples/frontend/cassettes/threads-reject.json"
+    text = source.read_text()
+    assert verified(text.encode()) is not None
+    body = text[: text.rindex(',\n  "sealed": ')]
+    at = body.index('{"t":0.79866,"after":0,')
+    body = body[:at] + '{"t":31536000,"after":0,' + body[at + len('{"t":0.79866,"after":0,') :]
+    forged = tmp_path / "forged.json"
+    forged.write_text(sealed_text(body, None))
+    assert verified(forged.read_bytes()) is not None
+    with pytest.raises(
+        CassetteFormatError, match=r"threads\[0\]\.events\[0\]\.t: expected seconds"
+    ):
+        Cassette.load(forged)

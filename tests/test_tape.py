@@ -3,12 +3,13 @@ consumer gets the recorded bytes with every bound id replaced, in pieces of the 
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lg_testkit.replay.bindings import Bindings
+from lg_testkit.replay.bindings import UUID_BYTES, Bindings, bound_ids_in, uuids_in
 from lg_testkit.replay.tape import Plan
 
 RUN = "1f0a7b7e-0000-7000-8000-000000000002"
@@ -58,3 +59,34 @@ def test_a_long_stream_cut_inside_every_id_is_bound_whole() -> None:
     pieces = list(_plan(blob, cuts).pieces())
     assert b"".join(pieces) == _expected(blob)
     assert RUN.encode() not in b"".join(pieces)
+
+
+_PIECES = st.sampled_from(
+    ["0123abcd", "-", "ABCD", "0", "f", "-0000-", "7000-8000-", "000000000002", '"', ":", "x"]
+    + ['"run_id":"', '"thread_id":"', '"parent_checkpoint_id":"', '"checkpoint_id":"', '_id":"']
+)
+_BOUND = re.compile(
+    rb'"(?:checkpoint_id|parent_checkpoint_id|run_id|thread_id)":"(' + UUID_BYTES.pattern + rb')"'
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(st.one_of(_PIECES, st.uuids().map(str)), max_size=40))
+def test_the_fast_uuid_finder_finds_what_the_regular_expression_finds(pieces: list[str]) -> None:
+    """Ids to rewrite in thread-protocol events are found by `uuids_in`: the same ids as
+    `UUID_BYTES.findall`, in text made of UUIDs and pieces that almost make one."""
+    data = "".join(pieces).encode()
+    assert uuids_in(data) == UUID_BYTES.findall(data)
+
+
+_KEYS = st.sampled_from(["run_id", "thread_id", "checkpoint_id", "parent_checkpoint_id", "id"])
+_FIELDS = st.builds('"{}":"{}"'.format, _KEYS, st.uuids().map(str))
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(st.one_of(_PIECES, _FIELDS, st.uuids().map(str)), max_size=40))
+def test_bound_ids_are_those_named_under_a_bound_key(pieces: list[str]) -> None:
+    """The thread, run and checkpoint ids a recording hands out are found in its bytes under
+    their keys, and nowhere else (in JSON text: its fields apart by commas)."""
+    data = ",".join(pieces).encode()
+    assert bound_ids_in(data) == set(map(bytes.decode, _BOUND.findall(data)))

@@ -34,6 +34,7 @@ from lg_testkit.cassette.model import (
     RecordedStream,
     StreamItem,
     dumps_compact,
+    encode_all,
     encode_json,
     parse_json,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "StreamItem",
     "assemble",
     "dumps_compact",
+    "encode_all",
     "encode_json",
     "interaction_text",
     "parse_json",

@@ -19,19 +19,26 @@ exactly as it did live, whatever filters it uses.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
+from itertools import compress, repeat
+from operator import attrgetter
 from typing import Any
 
 import anyio
 import httpx
 
-from lg_testkit.cassette import RecordedRequest, dumps_compact, encode_json
-from lg_testkit.protocol import matches_filter
-from lg_testkit.replay.bindings import BOUND_KEYS, UUID_BYTES, Bindings, ids_in_values
+from lg_testkit.cassette import RecordedRequest, dumps_compact, encode_all
+from lg_testkit.protocol import channel_of, delivered, matches_filter, namespace_of
+from lg_testkit.replay.bindings import (
+    UUID_BYTES,
+    Bindings,
+    bound_ids_in,
+    ids_in_values,
+    uuids_in,
+)
 from lg_testkit.replay.matching import differences
 from lg_testkit.replay.tape import DROPPED
 from lg_testkit.threadlog import ProtocolEvent, ProtocolThread
@@ -77,6 +84,7 @@ class ThreadReplay:
         self.opened = 0  # subscriptions the client has opened on the thread
         self.wire = wire_of(recorded)
         self._encoded: dict[tuple[int, str], bytes] = {}  # events with ids of this replay
+        self._rewrites_for, self._rewriting = -1, False  # (bindings seen, any event to rewrite)
         # the thread, run and checkpoint ids the server handed out: never taken as client-minted
         self.issued = self.wire.ids()
 
@@ -132,18 +140,27 @@ class ThreadReplay:
 
     def encoded(self, index: int, framing: str = "sse") -> bytes:
         """Event `index` with the consumer's ids: an SSE block, or a WebSocket text frame."""
-        block, named = self.wire.block(index, framing)
-        if not named or self.bindings.identity:  # nothing of this replay's own to write in
+        block = self.wire.block(index, framing)
+        if not self._rewrites():  # nothing of this replay's own to write in
             return block
         key = (index, framing)
         live = self._encoded.get(key)
         if live is None:
             live, forward = block, self.bindings.forward_bytes
-            for recorded in named:  # a bound id has the recorded one's length: replaced whole
+            for recorded in self.wire.named(index):  # a bound id keeps its length: replaced whole
                 if (bound := forward.get(recorded)) is not None:
                     live = live.replace(recorded, bound)
             self._encoded[key] = live
         return live
+
+    def _rewrites(self) -> bool:
+        """Whether some event names an id bound to one of this replay's own (bindings only
+        grow: worked out again when they have)."""
+        forward = self.bindings.forward_bytes
+        if self._rewrites_for != len(forward):
+            self._rewrites_for = len(forward)
+            self._rewriting = not forward.keys().isdisjoint(self.wire.uuids())
+        return self._rewriting
 
     def subscribe(self, body: Any, framing: str = "sse") -> LiveStream:
         """A subscription's stream: SSE blocks, or (`framing="ws"`) one JSON frame per event."""
@@ -158,75 +175,107 @@ class ThreadReplay:
 class Wire:
     """A recorded thread's events as sent, made once and shared by every replay of it: each
     event's SSE block and WebSocket frame with the recorded ids, and the UUIDs it names (only
-    those are rewritten for a consumer with ids of its own)."""
+    those are rewritten for a consumer with ids of its own, and only if the thread names one)."""
 
     def __init__(self, recorded: ProtocolThread) -> None:
         self.events = recorded.events
         self.replies = [command.reply for command in recorded.commands]
         size = len(self.events)
-        self._data: list[bytes | None] = [None] * size
-        self._sse: list[bytes | None] = [None] * size
-        self._named: list[tuple[bytes, ...]] = [()] * size  # the UUIDs each event names
+        self._datas: list[bytes] | None = None
+        self._sse: list[bytes] | None = None
+        self._named: list[tuple[bytes, ...] | None] = [None] * size  # the UUIDs each names
         self._ids: set[str] | None = None
+        self._uuids: frozenset[bytes] | None = None
+        self._keys: list[tuple[str | None, tuple[str, ...]]] | None = None
         self._matching: dict[str, list[int]] = {}
 
     def matching(self, wanted: _Filter) -> list[int]:
         """Indexes of the events a subscription's filter takes, in `seq` order, after its
-        `since` (the channel and namespace part is worked out once per filter)."""
+        `since` (the channel and namespace part is worked out once per filter, and for each
+        channel and namespace once, not for each of thousands of events)."""
         key = dumps_compact({k: v for k, v in wanted.body.items() if k != "since"})
         found = self._matching.get(key)
         if found is None:
-            body = wanted.body
-            found = self._matching[key] = [
-                n for n, event in enumerate(self.events) if matches_filter(event.event, body)
-            ]
+            if self._keys is None:
+                self._keys = places(self.events)
+            verdicts = {place: delivered(*place, wanted.body) for place in set(self._keys)}
+            taken = map(verdicts.__getitem__, self._keys)
+            found = self._matching[key] = list(compress(range(len(self._keys)), taken))
         if wanted.since is None:
             return found
         events, since = self.events, wanted.since
         return [n for n in found if events[n].seq > since]
 
     def data(self, index: int) -> bytes:
-        data = self._data[index]
-        if data is None:
-            data = self._data[index] = encode_json(self.events[index].event)
-            self._named[index] = tuple(dict.fromkeys(UUID_BYTES.findall(data)))
-        return data
+        return self.datas()[index]
 
-    def block(self, index: int, framing: str) -> tuple[bytes, tuple[bytes, ...]]:
-        """(the event's bytes with the recorded ids, the UUIDs they name)."""
-        data = self.data(index)
+    def datas(self) -> list[bytes]:
+        """Every event's JSON text, made at once: one check of the encodings (encode_all)."""
+        if self._datas is None:
+            self._datas = encode_all(map(attrgetter("event"), self.events))
+        return self._datas
+
+    def block(self, index: int, framing: str) -> bytes:
+        """The event's bytes with the recorded ids: an SSE block, or (`ws`) its JSON text."""
         if framing == "ws":
-            return data, self._named[index]
-        block = self._sse[index]
-        if block is None:
-            event = self.events[index]
-            block = self._sse[index] = b"event: %s\r\ndata: %s\r\nid: %d\r\n\r\n" % (
-                event.method.encode(),
-                data,
-                event.seq,
-            )
-        return block, self._named[index]
+            return self.datas()[index]
+        if self._sse is None:
+            self._sse = self._sse_blocks()
+        return self._sse[index]
+
+    def _sse_blocks(self) -> list[bytes]:
+        """Every event's SSE block, made with C loops (thousands of them)."""
+        envelopes = list(map(attrgetter("event"), self.events))
+        methods: list[Any] = list(map(dict.get, envelopes, repeat("method")))
+        seqs: list[Any] = list(map(dict.get, envelopes, repeat("seq")))
+        if not (set(map(type, methods)) <= {str} and set(map(type, seqs)) <= {int}):
+            methods = list(map(attrgetter("method"), self.events))  # as ProtocolEvent reads them
+            seqs = list(map(attrgetter("seq"), self.events))
+        heads = {method: b"event: %s\r\ndata: " % method.encode() for method in set(methods)}
+        tails = map(b"\r\nid: %d\r\n\r\n".__mod__, seqs)
+        parts = zip(map(heads.__getitem__, methods), self.datas(), tails, strict=True)
+        return list(map(b"".join, parts))
+
+    def named(self, index: int) -> tuple[bytes, ...]:
+        """The UUIDs event `index` names."""
+        named = self._named[index]
+        if named is None:
+            named = self._named[index] = tuple(dict.fromkeys(uuids_in(self.data(index))))
+        return named
+
+    def uuids(self) -> frozenset[bytes]:
+        """Every UUID any event names (one pass over them all)."""
+        if self._uuids is None:
+            self._uuids = frozenset(uuids_in(b"\n".join(self.datas())))
+        return self._uuids
 
     def ids(self) -> set[str]:
         """The thread, run and checkpoint ids the replies and events name (what a later replay
         of the thread hands out ids of its own for): bindings.ids_in_values, over the bytes."""
         if self._ids is None:
             found = ids_in_values(self.replies)
-            for index in range(len(self.events)):
-                data = self.data(index)
-                if self._named[index]:  # a bound id is a UUID: only these can name one
-                    found.update(map(bytes.decode, _BOUND_IN_BYTES.findall(data)))
+            found.update(bound_ids_in(b"\n".join(self.datas())))  # no line break in one
             self._ids = found
         return self._ids
 
 
-_BOUND_IN_BYTES = re.compile(
-    b'"(?:'
-    + b"|".join(sorted(key.encode() for key in BOUND_KEYS))
-    + b')":"('
-    + UUID_BYTES.pattern
-    + b')"'
-)
+def places(events: list[ProtocolEvent]) -> list[tuple[str | None, tuple[str, ...]]]:
+    """Each event's (channel, namespace), all a subscription's filter looks at: read with C
+    loops where the method is the channel (every event but custom and input.requested)."""
+    envelopes = list(map(attrgetter("event"), events))
+    channels = list(map(dict.get, envelopes, repeat("method")))
+    params = list(map(dict.get, envelopes, repeat("params"), repeat({})))
+    if not set(map(type, params)) <= {dict} or not set(map(type, channels)) <= {str}:
+        return [(channel_of(e), namespace_of(e)) for e in envelopes]  # not as recorded: slowly
+    namespaces = list(map(dict.get, params, repeat("namespace"), repeat(())))
+    if not set(map(type, namespaces)) <= {list, tuple}:
+        return [(channel_of(e), namespace_of(e)) for e in envelopes]
+    for index in compress(range(len(channels)), map(_CHANNEL_APART.__contains__, channels)):
+        channels[index] = channel_of(envelopes[index])
+    return list(zip(channels, map(tuple, namespaces), strict=True))
+
+
+_CHANNEL_APART = frozenset({"custom", "input.requested"})  # channel_of says what their channel is
 _WIRES: dict[int, Wire] = {}
 
 
