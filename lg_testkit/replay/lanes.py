@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from lg_testkit.cassette import Interaction, RecordedRequest
 from lg_testkit.errors import UnmatchedRequestError
 from lg_testkit.replay.bindings import Bindings, ids_in
-from lg_testkit.replay.matching import differences
+from lg_testkit.replay.matching import compare, normalize
 from lg_testkit.replay.tape import Plan
 from lg_testkit.replay.threads import LiveStream
 
@@ -166,6 +166,9 @@ class Matcher:
 
     def __init__(self, ignore: Sequence[str], match_on: Sequence[str]) -> None:
         self.ignore, self.match_on = tuple(ignore), tuple(match_on)
+        # recorded request -> (it, as normalized): made once, each consumer compares with it
+        self._normal: dict[tuple[int, tuple[str, ...]], tuple[RecordedRequest, RecordedRequest]]
+        self._normal = {}
 
     def __call__(self, recorded: Recorded, request: RecordedRequest) -> bool:
         return not self.differences(recorded, request)
@@ -173,6 +176,9 @@ class Matcher:
     def differences(
         self, recorded: Recorded, request: RecordedRequest, ignore: Sequence[str] = ()
     ) -> list[str]:
-        return differences(
-            recorded.interaction.request, request, (*self.ignore, *ignore), self.match_on
-        )
+        ignore = (*self.ignore, *ignore)
+        asked = recorded.interaction.request
+        kept = self._normal.get((id(asked), ignore))
+        if kept is None or kept[0] is not asked:
+            kept = self._normal[(id(asked), ignore)] = (asked, normalize(asked, ignore))
+        return compare(kept[1], normalize(request, ignore), self.match_on)

@@ -89,7 +89,13 @@ def differences(
     nothing bound still differs: its thread is then the one difference).
     """
     ignore = tuple(ignore)
-    recorded, request = normalize(recorded, ignore), normalize(request, ignore)
+    return compare(normalize(recorded, ignore), normalize(request, ignore), match_on)
+
+
+def compare(
+    recorded: RecordedRequest, request: RecordedRequest, match_on: Iterable[str] = MATCH_ON
+) -> list[str]:
+    """`differences` of two requests `normalize` has already left as the server reads them."""
     parts = set(match_on)
     if unknown := parts - set(MATCH_ON):
         raise ValueError(f"match_on takes parts of {MATCH_ON}, not {sorted(unknown)}")
