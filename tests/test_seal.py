@@ -12,9 +12,9 @@ import pytest
 from test_schemas_enforcement import STREAMS, replay_all
 
 from lg_testkit import CassetteSession, FakeServer, SchemaViolationError
-from lg_testkit.cassette import Cassette
+from lg_testkit.cassette import Cassette, RecordedStream
 from lg_testkit.cassette.seal import sealed_text, verified
-from lg_testkit.errors import CassetteFormatError
+from lg_testkit.errors import CassetteFormatError, CassetteVersionError
 from lg_testkit.schemas import rules_digest
 
 RECORDED = STREAMS / "interrupt-resume.json"
@@ -155,3 +155,36 @@ def test_a_forged_seal_on_a_thread_log_cannot_make_replay_wait_for_ever(tmp_path
         CassetteFormatError, match=r"threads\[0\]\.events\[0\]\.t: expected seconds"
     ):
         Cassette.load(forged)
+
+
+def test_every_recorded_stream_replays_the_same_bytes_from_its_sealed_lines(
+    tmp_path: Path,
+) -> None:
+    """Replay makes a sealed stream's bytes from its lines in the file, without its items: for
+    every stream recorded in this repository (heartbeats, ids, subgraph names, text data,
+    dropped and cut-short streams), they are the bytes and chunks its items make."""
+    root = Path(__file__).parent.parent
+    paths = sorted(root.glob("tests/data/**/*.json")) + sorted(root.glob("examples/**/*.json"))
+    checked = 0
+    for path in paths:
+        try:
+            cassette = Cassette.load(path)
+        except (CassetteFormatError, CassetteVersionError):
+            continue  # a deliberately broken file, or not a cassette
+        copy = tmp_path / "copy.json"
+        cassette.save(copy)
+        if verified(copy.read_bytes()) is None:
+            continue  # not sealable (an event name no SSE line can carry): read in full
+        sealed = Cassette.load(copy)
+        for recorded, loaded in zip(cassette.interactions, sealed.interactions, strict=True):
+            stream = recorded.response.stream
+            if stream is None:
+                continue
+            assert loaded.response.stream is not None
+            again = RecordedStream(
+                list(stream.items), stream.chunks, stream.newline, stream.cut_short, stream.dropped
+            )
+            assert loaded.response.stream.blob() == again.blob(), path
+            assert loaded.response.stream.cuts() == again.cuts(), path
+            checked += 1
+    assert checked > 100
