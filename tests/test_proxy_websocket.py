@@ -161,7 +161,7 @@ async def _live(url: str, assistant: str, transport: str = "websocket") -> str:
                 seen.append(event)
                 if _root_terminal(event):
                     break
-            output = await asyncio.wait_for(thread.output, 60)
+            output = await asyncio.wait_for(thread.output, 30)
             return _seen(seen, output, thread.thread_id)
 
 
@@ -209,12 +209,21 @@ def test_an_interrupt_answered_over_a_websocket_session_replays(
                     pass
                 asked = [i.get("interrupt_id") is not None for i in thread.interrupts]
                 await thread.run.respond({"approved": True})
-                output = await asyncio.wait_for(thread.output, 60)
+                output = await asyncio.wait_for(thread.output, 30)
                 return [asked, output]
 
-    proxy = RecordingProxy(langgraph_url, cassette, flush_interval=0)
-    with serve_in_thread(proxy, lifespan="on") as url:
-        live = run_sdk(session(url))
+    def record() -> Any:
+        proxy = RecordingProxy(langgraph_url, cassette, flush_interval=0)
+        with serve_in_thread(proxy, lifespan="on") as url:
+            return run_sdk(session(url))
+
+    try:
+        live = record()
+    except TimeoutError:
+        # The live side only: once in several hundred runs, late in a long CI session, the
+        # SDK's WebSocket lifecycle watcher never saw the resumed run end. The recording is
+        # made afresh; what this test checks is its replay below.
+        live = record()
     assert live[0] == [True] and live[1]["answer"] == {"approved": True}
     (thread,) = Cassette.load(cassette).threads
     assert [c.command["method"] for c in thread.commands] == ["run.start", "input.respond"]
