@@ -75,6 +75,11 @@ class ProtocolThread:
     commands: list[ProtocolCommand] = field(default_factory=list)
     events: list[ProtocolEvent] = field(default_factory=list)
     stream_headers: dict[str, str] = field(default_factory=dict)
+    # From a sealed file (lg_testkit.cassette.lines): (the envelopes as loaded, the JSON text of
+    # each as the file holds it), which is what replay sends for an envelope still in place.
+    loaded_texts: tuple[list[Any], list[bytes]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {

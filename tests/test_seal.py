@@ -10,11 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 from test_schemas_enforcement import STREAMS, replay_all
+from test_thread_tooling import CAPTURES, document
 
 from lg_testkit import CassetteSession, FakeServer, SchemaViolationError
-from lg_testkit.cassette import Cassette, RecordedStream
+from lg_testkit.cassette import Cassette, RecordedStream, encode_all
 from lg_testkit.cassette.seal import sealed_text, verified
 from lg_testkit.errors import CassetteFormatError, CassetteVersionError
+from lg_testkit.replay.threads import wire_of
 from lg_testkit.schemas import rules_digest
 
 RECORDED = STREAMS / "interrupt-resume.json"
@@ -188,3 +190,58 @@ def test_every_recorded_stream_replays_the_same_bytes_from_its_sealed_lines(
             assert loaded.response.stream.cuts() == again.cuts(), path
             checked += 1
     assert checked > 100
+
+
+def test_every_recorded_thread_log_replays_the_same_bytes_from_its_sealed_lines(
+    tmp_path: Path,
+) -> None:
+    """Replay sends a sealed thread event's JSON text as the file holds it, never encoding it
+    again: for every thread recorded from the Python and the JS server (commands, interrupts,
+    subgraphs, tools, non-ASCII text) and every thread cassette in this repository, those are
+    the bytes the events make when encoded (as an unsealed file's are), frame and SSE block."""
+    examples = Path(__file__).parent.parent / "examples"
+    cassettes = [Cassette.from_dict(document(f"{p.parent.name}/{p.stem}")) for p in CAPTURES]
+    cassettes += [Cassette.load(p) for p in sorted(examples.glob("**/cassettes/threads-*.json"))]
+    checked = 0
+    for number, cassette in enumerate(cassettes):
+        copy = tmp_path / f"{number}.json"
+        cassette.save(copy)
+        assert verified(copy.read_bytes()) is not None
+        sealed = Cassette.load(copy)
+        assert sealed.threads == cassette.threads
+        for recorded, loaded in zip(cassette.threads, sealed.threads, strict=True):
+            if recorded.events:  # read from the lines, not encoded again
+                assert loaded.loaded_texts is not None
+            made, kept = wire_of(recorded), wire_of(loaded)
+            assert kept.datas() == encode_all(e.event for e in recorded.events)
+            for index in range(len(recorded.events)):
+                assert kept.block(index, "sse") == made.block(index, "sse")
+            checked += len(recorded.events)
+    assert checked > 1000
+
+
+def test_a_forged_seal_cannot_put_a_line_break_into_a_thread_event(tmp_path: Path) -> None:
+    """JSON may hold a raw line break between its tokens, and an SSE `data:` line may not: an
+    event line given one and sealed again by hand is read the general way, and the event goes
+    out as compact JSON on one line."""
+    source = Path(__file__).parent.parent / "examples/frontend/cassettes/threads-reject.json"
+    text = source.read_text()
+    body = text[: text.rindex(',\n  "sealed": ')]
+    at = body.index('"event":{"type":"event",') + len('"event":{"type":"event",')
+    body = body[:at] + "\n" + body[at:]
+    forged = tmp_path / "forged.json"
+    forged.write_text(sealed_text(body, rules_digest()))
+    assert verified(forged.read_bytes()) is not None
+    (thread,) = Cassette.load(forged).threads
+    assert thread.loaded_texts is None
+    block = wire_of(thread).block(0, "sse")
+    assert block.count(b"\r\n") == 4 and block.startswith(b"event: ")  # event, data, id, end
+
+
+def test_a_thread_event_replaced_after_loading_is_sent_as_it_now_is(tmp_path: Path) -> None:
+    """The file's text stands for the envelope it was loaded as, not for one put in its place."""
+    source = Path(__file__).parent.parent / "examples/frontend/cassettes/threads-reject.json"
+    (thread,) = Cassette.load(source).threads
+    assert thread.loaded_texts is not None
+    thread.events[0].event = {**thread.events[0].event, "seq": 999}
+    assert b'"seq":999' in wire_of(thread).datas()[0]

@@ -14,6 +14,7 @@ all; its text is what replay sends, and it is parsed the first time someone read
 
 from __future__ import annotations
 
+import heapq
 import json
 import secrets
 from collections.abc import Iterable, Iterator
@@ -79,6 +80,7 @@ class _Unusual(Exception):
 
 
 _ITEMS_OPEN = b'"items": [\n'
+_EVENTS_OPEN = b'\n      "events": [\n'  # a thread's event log (writer.thread_text), one per line
 
 
 def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | None:
@@ -88,18 +90,21 @@ def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | Non
     pieces: list[bytes] = []
     blocks: dict[str, tuple[int, int, int]] = {}
     position = 0
-    while (start := content.find(_ITEMS_OPEN, position)) != -1:
+    for start, key in _lists(content, sealed):
+        if start < position:
+            return None  # one inside another: not the writer's layout
         line_start = content.rfind(b"\n", 0, start) + 1
         indent = start - line_start
         if content.count(b" ", line_start, start) != indent:
             return None  # "items": [ inside a line: not a stream's item list
-        first = start + len(_ITEMS_OPEN)
+        first = start + len(key) + 6  # past `"key": [\n`
         end = content.find(b"\n" + content[line_start:start] + b"]", first)
         if end == -1:
             return None
         placeholder = f"\0lg-items-{nonce}-{len(blocks)}"
         blocks[placeholder] = (first, end, indent + 2)
-        pieces += [content[position:start], b'"items": "\\u0000', placeholder[1:].encode(), b'"']
+        stand_in = b'"%s": "\\u0000%s"' % (key, placeholder[1:].encode())
+        pieces += [content[position:start], stand_in]
         position = end + indent + 2
     if not blocks and not sealed:
         return None  # nothing to read by lines (a sealed file is still read without checks)
@@ -118,6 +123,23 @@ def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | Non
     if not sealed and (reader.keys is None or reader.keys != _keys_in_text(skeleton)):
         return None  # maybe a duplicate key
     return cassette
+
+
+def _lists(content: bytes, sealed: bool) -> Iterator[tuple[int, bytes]]:
+    """(where its key starts, key) of each list read by lines, in file order: every stream's
+    items, and in a sealed file every thread's events."""
+    items = ((at, b"items") for at in _found(content, _ITEMS_OPEN))
+    if not sealed:
+        return items
+    events = ((at + 7, b"events") for at in _found(content, _EVENTS_OPEN))  # past "\n" + indent
+    return heapq.merge(items, events)
+
+
+def _found(content: bytes, text: bytes) -> Iterator[int]:
+    at = content.find(text)
+    while at != -1:
+        yield at
+        at = content.find(text, at + 1)
 
 
 class _LineReader(_Reader):
@@ -142,13 +164,17 @@ class _LineReader(_Reader):
         ever) made with C loops; anything else is for the general reader to say."""
         if not self.sealed or not isinstance(raw, dict):
             return super().thread(raw, where)
-        events = raw.get("events", [])
+        listed = raw.get("events", [])
         thread = super().thread({**raw, "events": []}, where)
-        if type(events) is not list or not set(map(type, events)) <= {dict}:
+        if type(listed) is str and listed in self.blocks:
+            events, envelopes, texts = self.event_lines(*self.blocks.pop(listed))
+            thread.loaded_texts = (envelopes, texts)
+        elif type(listed) is list and set(map(type, listed)) <= {dict}:
+            events, envelopes = listed, list(map(dict.get, listed, repeat("event")))
+        else:
             raise _Unusual
         ts: list[Any] = list(map(dict.get, events, repeat("t")))
         afters: list[Any] = list(map(dict.get, events, repeat("after")))
-        envelopes: list[Any] = list(map(dict.get, events, repeat("event")))
         opened: list[Any] = list(map(dict.get, events, repeat("opened"), repeat(0)))
         if not (
             set(map(type, ts)) <= {float, int}
@@ -161,6 +187,42 @@ class _LineReader(_Reader):
             raise _Unusual
         thread.events = list(map(ProtocolEvent, ts, afters, envelopes, opened))
         return thread
+
+    def event_lines(self, start: int, end: int, indent: int) -> tuple[list[Any], ...]:
+        """A sealed thread's event lines: ({"t", "after", "opened"} of each, its envelope,
+        the envelope's text). The writer puts `event` last on its line, so what stands before
+        `,"event":` is the line's other fields (parsed for all lines at once) and the rest up
+        to the line's closing brace is the envelope's text: what replay sends, as it stands.
+        Refused (for the general reader to say why) unless each line is one, with no other
+        fields, and each text is one JSON object with no line break (it goes on an SSE `data:`
+        line) and no surrogate escape (not every one can be sent)."""
+        content = self.content
+        block = content[start + indent : end]
+        if (
+            not content.startswith(b" " * indent, start)
+            or not block.endswith(b"}")
+            or b"\r" in block
+            or b"\\ud" in block
+            or b"\\uD" in block
+        ):
+            raise _Unusual
+        lines = block[:-1].split(b"}" + b",\n" + b" " * indent)
+        if block.count(b"\n") != len(lines) - 1:
+            raise _Unusual  # a line break in a line: not the writer's layout
+        parts = list(map(bytes.partition, lines, repeat(b',"event":')))
+        texts = list(map(itemgetter(2), parts))
+        try:
+            heads = orjson.loads(b"[" + b"},".join(map(itemgetter(0), parts)) + b"}]")
+            envelopes = list(map(orjson.loads, texts))
+        except orjson.JSONDecodeError:  # a line without `,"event":` among them
+            raise _Unusual from None
+        if not all(map(isinstance, heads, repeat(dict))) or not set().union(*heads) <= {
+            "t",
+            "after",
+            "opened",
+        }:
+            raise _Unusual
+        return heads, envelopes, texts
 
     def listed(self, raw: Any, where: str) -> Any:
         items = raw.get("items") if isinstance(raw, dict) else None

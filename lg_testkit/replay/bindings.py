@@ -54,10 +54,12 @@ def uuids_in(data: bytes) -> list[bytes]:
     starts with `-` skips to the next one (JSON text has few), where one that starts with a hex
     digit is tried at nearly every position."""
     found = []
+    taken = 0  # where the last one found ends: the expression's matches do not overlap
     for match in _UUID_TAIL.finditer(data):
         start = match.start() - 8
-        if start >= 0 and _HEX.issuperset(data[start : match.start()]):
+        if start >= taken and _HEX.issuperset(data[start : match.start()]):
             found.append(data[start : match.end()])
+            taken = match.end()
     return found
 
 

@@ -24,7 +24,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from itertools import compress, repeat
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 import anyio
@@ -179,6 +179,7 @@ class Wire:
 
     def __init__(self, recorded: ProtocolThread) -> None:
         self.events = recorded.events
+        self.loaded = recorded.loaded_texts
         self.replies = [command.reply for command in recorded.commands]
         size = len(self.events)
         self._datas: list[bytes] | None = None
@@ -210,9 +211,13 @@ class Wire:
         return self.datas()[index]
 
     def datas(self) -> list[bytes]:
-        """Every event's JSON text, made at once: one check of the encodings (encode_all)."""
+        """Every event's JSON text: as a sealed file holds it, or made at once with one check
+        of the encodings (encode_all)."""
         if self._datas is None:
-            self._datas = encode_all(map(attrgetter("event"), self.events))
+            envelopes = list(map(attrgetter("event"), self.events))
+            loaded, texts = self.loaded or ([], [])
+            same = len(loaded) == len(envelopes) and all(map(is_, loaded, envelopes))
+            self._datas = texts if same else encode_all(envelopes)
         return self._datas
 
     def block(self, index: int, framing: str) -> bytes:
