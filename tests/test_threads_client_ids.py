@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 
 from lg_testkit import Cassette, FakeServer
+from lg_testkit.replay.bindings import Bindings
+from lg_testkit.replay.threads import ThreadReplay, wire_of
 
 CASSETTE = Path(__file__).resolve().parents[1] / "examples/frontend/cassettes/threads-approve.json"
 
@@ -67,3 +69,17 @@ def test_a_command_that_differs_otherwise_is_still_refused() -> None:
     detail = reply.json()["detail"]
     assert "json.params.input.messages[0].content" in detail, detail
     assert "messages[0].id" not in detail, detail  # the minted id is not what differs
+
+
+def test_an_id_bound_during_a_replay_is_written_into_every_event_sent_after() -> None:
+    """A replay writes its own ids into the recorded events: one bound while its streams are
+    already sending (an id the client mints for a later command) is in every event sent after."""
+    (thread,) = Cassette.load(CASSETTE).threads
+    first, then = sorted(wire_of(thread).uuids())[:2]
+    bindings = Bindings({first.decode(): "11111111-1111-4111-8111-111111111111"})
+    replay = ThreadReplay(thread, bindings)
+    sent = [replay.encoded(index) for index in range(len(thread.events))]
+    assert first in b"".join(wire_of(thread).blocks("sse")) and first not in b"".join(sent)
+    bindings.bind(then.decode(), "22222222-2222-4222-8222-222222222222")
+    again = b"".join(replay.encoded(index) for index in range(len(thread.events)))
+    assert then in b"".join(sent) and then not in again and first not in again

@@ -22,9 +22,10 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from bisect import bisect_right
 from collections.abc import AsyncIterator, Iterator, Sequence
-from itertools import compress, repeat
-from operator import attrgetter, is_
+from itertools import accumulate, compress, islice, repeat
+from operator import attrgetter, is_, le
 from typing import Any
 
 import anyio
@@ -83,7 +84,7 @@ class ThreadReplay:
         self.version = 0
         self.opened = 0  # subscriptions the client has opened on the thread
         self.wire = wire_of(recorded)
-        self._encoded: dict[tuple[int, str], bytes] = {}  # events with ids of this replay
+        self._live: dict[str, list[bytes]] = {}  # per framing, the events with this replay's ids
         self._rewrites_for, self._rewriting = -1, False  # (bindings seen, any event to rewrite)
         # the thread, run and checkpoint ids the server handed out: never taken as client-minted
         self.issued = self.wire.ids()
@@ -112,7 +113,7 @@ class ThreadReplay:
         for live, recorded_id in minted.items():  # later requests and events: the live id
             self.bindings.bind(recorded_id, live)
         if minted:
-            self._encoded.clear()  # made with the ids known before
+            self._live.clear()  # made with the ids known before
         reply = recorded.reply
         if isinstance(reply, dict) and "id" in reply and live_id is not None:
             reply = {**reply, "id": live_id}
@@ -140,18 +141,12 @@ class ThreadReplay:
 
     def encoded(self, index: int, framing: str = "sse") -> bytes:
         """Event `index` with the consumer's ids: an SSE block, or a WebSocket text frame."""
-        block = self.wire.block(index, framing)
         if not self._rewrites():  # nothing of this replay's own to write in
-            return block
-        key = (index, framing)
-        live = self._encoded.get(key)
+            return self.wire.block(index, framing)
+        live = self._live.get(framing)
         if live is None:
-            live, forward = block, self.bindings.forward_bytes
-            for recorded in self.wire.named(index):  # a bound id keeps its length: replaced whole
-                if (bound := forward.get(recorded)) is not None:
-                    live = live.replace(recorded, bound)
-            self._encoded[key] = live
-        return live
+            live = self._live[framing] = self.wire.rewritten(framing, self.bindings.forward_bytes)
+        return live[index]
 
     def _rewrites(self) -> bool:
         """Whether some event names an id bound to one of this replay's own (bindings only
@@ -159,6 +154,7 @@ class ThreadReplay:
         forward = self.bindings.forward_bytes
         if self._rewrites_for != len(forward):
             self._rewrites_for = len(forward)
+            self._live.clear()  # made with the ids known before
             self._rewriting = not forward.keys().isdisjoint(self.wire.uuids())
         return self._rewriting
 
@@ -174,18 +170,18 @@ class ThreadReplay:
 
 class Wire:
     """A recorded thread's events as sent, made once and shared by every replay of it: each
-    event's SSE block and WebSocket frame with the recorded ids, and the UUIDs it names (only
+    event's SSE block and WebSocket frame with the recorded ids, and the UUIDs they name (only
     those are rewritten for a consumer with ids of its own, and only if the thread names one)."""
 
     def __init__(self, recorded: ProtocolThread) -> None:
         self.events = recorded.events
         self.loaded = recorded.loaded_texts
         self.replies = [command.reply for command in recorded.commands]
-        size = len(self.events)
         self._datas: list[bytes] | None = None
         self._sse: list[bytes] | None = None
-        self._named: list[tuple[bytes, ...] | None] = [None] * size  # the UUIDs each names
         self._ids: set[str] | None = None
+        self._seqs: list[int] | None = None
+        self._in_order = False  # whether `seqs` never falls
         self._uuids: frozenset[bytes] | None = None
         self._keys: list[tuple[str | None, tuple[str, ...]]] | None = None
         self._matching: dict[str, list[int]] = {}
@@ -204,8 +200,17 @@ class Wire:
             found = self._matching[key] = list(compress(range(len(self._keys)), taken))
         if wanted.since is None:
             return found
-        events, since = self.events, wanted.since
-        return [n for n in found if events[n].seq > since]
+        seqs, since = self.seqs(), wanted.since
+        if self._in_order:  # as recorded: the events after `since` are the last ones
+            return found[bisect_right(found, since, key=seqs.__getitem__) :]
+        return [n for n in found if seqs[n] > since]
+
+    def seqs(self) -> list[int]:
+        """Each event's `seq`."""
+        if self._seqs is None:
+            self._seqs = list(map(attrgetter("seq"), self.events))
+            self._in_order = all(map(le, self._seqs, islice(self._seqs, 1, None)))
+        return self._seqs
 
     def data(self, index: int) -> bytes:
         return self.datas()[index]
@@ -222,11 +227,14 @@ class Wire:
 
     def block(self, index: int, framing: str) -> bytes:
         """The event's bytes with the recorded ids: an SSE block, or (`ws`) its JSON text."""
+        return self.blocks(framing)[index]
+
+    def blocks(self, framing: str) -> list[bytes]:
         if framing == "ws":
-            return self.datas()[index]
+            return self.datas()
         if self._sse is None:
             self._sse = self._sse_blocks()
-        return self._sse[index]
+        return self._sse
 
     def _sse_blocks(self) -> list[bytes]:
         """Every event's SSE block, made with C loops (thousands of them)."""
@@ -241,12 +249,18 @@ class Wire:
         parts = zip(map(heads.__getitem__, methods), self.datas(), tails, strict=True)
         return list(map(b"".join, parts))
 
-    def named(self, index: int) -> tuple[bytes, ...]:
-        """The UUIDs event `index` names."""
-        named = self._named[index]
-        if named is None:
-            named = self._named[index] = tuple(dict.fromkeys(uuids_in(self.data(index))))
-        return named
+    def rewritten(self, framing: str, forward: dict[bytes, bytes]) -> list[bytes]:
+        """Every event's bytes (`blocks`) with the recorded ids bound in `forward` replaced.
+        In one pass over them all where each bound id has its recorded id's length (the ids
+        replay derives, and the UUIDs a client mints, do), so that each event stays where it
+        was; no id runs from one event into the next, which ends in a line break or a brace."""
+        blocks = self.blocks(framing)
+        swaps = [(old, forward[old]) for old in self.uuids() if old in forward]
+        if any(len(old) != len(new) for old, new in swaps):  # a thread id of the client's own
+            return [_replaced(block, swaps) for block in blocks]
+        joined = _replaced(b"".join(blocks), swaps)
+        ends = list(accumulate(map(len, blocks)))
+        return list(map(joined.__getitem__, map(slice, [0, *ends[:-1]], ends)))
 
     def uuids(self) -> frozenset[bytes]:
         """Every UUID any event names (one pass over them all)."""
@@ -262,6 +276,12 @@ class Wire:
             found.update(bound_ids_in(b"\n".join(self.datas())))  # no line break in one
             self._ids = found
         return self._ids
+
+
+def _replaced(data: bytes, swaps: list[tuple[bytes, bytes]]) -> bytes:
+    for old, new in swaps:
+        data = data.replace(old, new)
+    return data
 
 
 def places(events: list[ProtocolEvent]) -> list[tuple[str | None, tuple[str, ...]]]:
