@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_STREAM_MODE",
     "EVENT_MODES",
     "STREAM_MODES",
+    "SUBSCRIPTION_CHANNELS",
     "TERMINAL_EVENTS",
     "Route",
     "RouteKind",
@@ -42,6 +43,7 @@ __all__ = [
     "route",
     "server_defaults",
     "stream_request",
+    "subscription_problem",
 ]
 
 
@@ -258,9 +260,47 @@ def _prefix_match(namespace: Sequence[str], prefix: Sequence[str]) -> bool:
     for want, have in zip(prefix, namespace, strict=False):
         if want == have:
             continue
+        if type(want) is not str or type(have) is not str:  # not a name: only itself matches
+            return False
         if ":" in want or have.split(":", 1)[0] != want:
             return False
     return True
+
+
+# What langgraph-api accepts as a subscription's channels (0.16.7 answers anything else with 400;
+# `checkpoints` too, which the JS server streams), besides any `custom:<name>`.
+SUBSCRIPTION_CHANNELS = (
+    "values",
+    "updates",
+    "messages",
+    "tools",
+    "custom",
+    "lifecycle",
+    "input",
+    "tasks",
+    "checkpoints",
+)
+
+
+def subscription_problem(request: Any) -> str | None:
+    """Why langgraph-api refuses a subscription's body with HTTP 400 (in its words), or None."""
+    channels = request.get("channels") if isinstance(request, Mapping) else None
+    if not isinstance(channels, list) or not channels:
+        return "channels is required and must be a non-empty array"
+    unknown = [
+        channel
+        for channel in channels
+        if not isinstance(channel, str)
+        or (channel not in SUBSCRIPTION_CHANNELS and not channel.startswith("custom:"))
+    ]
+    if unknown:
+        allowed = ", ".join(SUBSCRIPTION_CHANNELS)
+        shown = ", ".join(map(str, unknown))
+        return (
+            f"channels contains unsupported entries: {shown}. "
+            f"Allowed: {allowed}, or any `custom:<name>`."
+        )
+    return None
 
 
 def matches_filter(envelope: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
@@ -283,11 +323,14 @@ def delivered(channel: str | None, namespace: Sequence[str], request: Mapping[st
     if channel not in channels and not (channel.startswith("custom:") and "custom" in channels):
         return False
     prefixes = request.get("namespaces")
-    if not prefixes:
+    if not prefixes or not isinstance(prefixes, list):
         return True
     depth = request.get("depth")
+    if type(depth) is not int:
+        depth = None
     return any(
-        _prefix_match(namespace, prefix)
+        isinstance(prefix, list)
+        and _prefix_match(namespace, prefix)
         and (depth is None or len(namespace) - len(prefix) <= depth)
         for prefix in prefixes
     )

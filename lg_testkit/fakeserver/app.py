@@ -25,7 +25,7 @@ import httpx
 
 from lg_testkit.cassette import RecordedRequest, dumps_compact, parse_json
 from lg_testkit.incoming import from_asgi
-from lg_testkit.protocol import RouteKind, route
+from lg_testkit.protocol import RouteKind, route, subscription_problem
 from lg_testkit.replay.engine import UNMATCHED_HEADER, ReplayEngine
 from lg_testkit.replay.playing import ConnectionDropped, send_plan
 from lg_testkit.replay.tape import DROPPED
@@ -150,7 +150,9 @@ class FakeServerApp:
                     await text(_invalid(command))
                     continue
                 method, params = command["method"], command.get("params")
-                if method == "subscription.subscribe":
+                if method == "subscription.subscribe" and (why := subscription_problem(params)):
+                    await text(_invalid(command, why))
+                elif method == "subscription.subscribe":
                     replay = replay or self.engine.thread_replay(
                         RecordedRequest("POST", path, json=params)
                     )

@@ -35,9 +35,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lg_testkit.cassette import Cassette, RecordedRequest, RecordedStream
+from lg_testkit.cassette import Cassette, RecordedRequest, RecordedStream, dumps_compact
 from lg_testkit.errors import SchemaViolationError, UnmatchedRequestError
-from lg_testkit.protocol import Route, RouteKind, route
+from lg_testkit.protocol import Route, RouteKind, route, subscription_problem
 from lg_testkit.replay.bindings import Bindings, derive_id
 from lg_testkit.replay.faults import Faults, check_chunking
 from lg_testkit.replay.lanes import (
@@ -362,6 +362,9 @@ class ReplayEngine:
     ) -> Reply | Unmatched:
         """A command or subscription, answered from the recorded thread bound to its thread id."""
         assert where.thread_id is not None
+        if where.kind is RouteKind.SUBSCRIPTION and (why := subscription_problem(request.json)):
+            body = dumps_compact({"detail": why}).encode()  # the server's answer, for any thread
+            return Reply(400, [(b"content-type", b"application/json")], body)
         replay = self.protocol.get(where.thread_id) or self._bind_protocol(where, request, pin)
         if replay is None:
             return self._unmatched(request, self._everything())

@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from bisect import bisect_right
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from itertools import accumulate, compress, islice, repeat
 from operator import attrgetter, is_, le
 from typing import Any
@@ -183,7 +183,7 @@ class Wire:
         self._seqs: list[int] | None = None
         self._in_order = False  # whether `seqs` never falls
         self._uuids: frozenset[bytes] | None = None
-        self._keys: list[tuple[str | None, tuple[str, ...]]] | None = None
+        self._keys: list[Place] | None = None
         self._matching: dict[str, list[int]] = {}
 
     def matching(self, wanted: _Filter) -> list[int]:
@@ -195,7 +195,7 @@ class Wire:
         if found is None:
             if self._keys is None:
                 self._keys = places(self.events)
-            verdicts = {place: delivered(*place, wanted.body) for place in set(self._keys)}
+            verdicts = {key: delivered(*_place(key), wanted.body) for key in set(self._keys)}
             taken = map(verdicts.__getitem__, self._keys)
             found = self._matching[key] = list(compress(range(len(self._keys)), taken))
         if wanted.since is None:
@@ -284,20 +284,51 @@ def _replaced(data: bytes, swaps: list[tuple[bytes, bytes]]) -> bytes:
     return data
 
 
-def places(events: list[ProtocolEvent]) -> list[tuple[str | None, tuple[str, ...]]]:
-    """Each event's (channel, namespace), all a subscription's filter looks at: read with C
-    loops where the method is the channel (every event but custom and input.requested)."""
+# An event's place: what a subscription's filter looks at, its channel and its namespace; as its
+# channel alone at the root (most events: a string keeps its hash, a tuple works it out again).
+Place = str | None | tuple[str | None, tuple[str, ...]]
+
+
+def places(events: list[ProtocolEvent]) -> list[Place]:
+    """Each event's place, read with C loops where the method is the channel (every event but
+    custom and input.requested) and the namespace the root."""
     envelopes = list(map(attrgetter("event"), events))
-    channels = list(map(dict.get, envelopes, repeat("method")))
+    channels: list[Any] = list(map(dict.get, envelopes, repeat("method")))
     params = list(map(dict.get, envelopes, repeat("params"), repeat({})))
-    if not set(map(type, params)) <= {dict} or not set(map(type, channels)) <= {str}:
-        return [(channel_of(e), namespace_of(e)) for e in envelopes]  # not as recorded: slowly
-    namespaces = list(map(dict.get, params, repeat("namespace"), repeat(())))
-    if not set(map(type, namespaces)) <= {list, tuple}:
-        return [(channel_of(e), namespace_of(e)) for e in envelopes]
-    for index in compress(range(len(channels)), map(_CHANNEL_APART.__contains__, channels)):
+    plain = set(map(type, params)) <= {dict}
+    namespaces: list[Any] = (
+        list(map(dict.get, params, repeat("namespace"), repeat(()))) if plain else []
+    )
+    if not plain or not set(map(type, namespaces)) <= {list}:  # not as recorded: slowly
+        namespaces = list(map(namespace_of, envelopes))
+    if plain and set(map(type, channels)) <= {str}:
+        apart: Iterable[bool] = map(_CHANNEL_APART.__contains__, channels)
+    else:
+        apart = repeat(True)  # every channel worked out
+    for index in compress(range(len(channels)), apart):
         channels[index] = channel_of(envelopes[index])
-    return list(zip(channels, map(tuple, namespaces), strict=True))
+    for index in compress(range(len(channels)), namespaces):  # in a subgraph
+        namespace: Any = tuple(namespaces[index])
+        try:
+            hash(namespace)
+        except TypeError:  # a list or an object in it (not as recorded): a place of its own
+            namespace = _Apart(namespace)
+        channels[index] = (channels[index], namespace)
+    return channels
+
+
+class _Apart:
+    """A namespace that cannot be a key, as a place of its own (the filter sees the names)."""
+
+    def __init__(self, names: tuple[Any, ...]) -> None:
+        self.names = names
+
+
+def _place(place: Place) -> tuple[str | None, tuple[str, ...]]:
+    if not isinstance(place, tuple):
+        return place, ()
+    channel, namespace = place
+    return channel, namespace.names if isinstance(namespace, _Apart) else namespace
 
 
 _CHANNEL_APART = frozenset({"custom", "input.requested"})  # channel_of says what their channel is
