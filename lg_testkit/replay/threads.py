@@ -84,8 +84,8 @@ class ThreadReplay:
         self.version = 0
         self.opened = 0  # subscriptions the client has opened on the thread
         self.wire = wire_of(recorded)
-        self._live: dict[str, list[bytes]] = {}  # per framing, the events with this replay's ids
-        self._rewrites_for, self._rewriting = -1, False  # (bindings seen, any event to rewrite)
+        self._sendable: dict[str, list[bytes]] = {}  # per framing, the events as sent
+        self._sendable_for = -1  # the number of bindings they were made with
         # the thread, run and checkpoint ids the server handed out: never taken as client-minted
         self.issued = self.wire.ids()
 
@@ -113,7 +113,7 @@ class ThreadReplay:
         for live, recorded_id in minted.items():  # later requests and events: the live id
             self.bindings.bind(recorded_id, live)
         if minted:
-            self._live.clear()  # made with the ids known before
+            self._sendable.clear()  # made with the ids known before
         reply = recorded.reply
         if isinstance(reply, dict) and "id" in reply and live_id is not None:
             reply = {**reply, "id": live_id}
@@ -141,22 +141,22 @@ class ThreadReplay:
 
     def encoded(self, index: int, framing: str = "sse") -> bytes:
         """Event `index` with the consumer's ids: an SSE block, or a WebSocket text frame."""
-        if not self._rewrites():  # nothing of this replay's own to write in
-            return self.wire.block(index, framing)
-        live = self._live.get(framing)
-        if live is None:
-            live = self._live[framing] = self.wire.rewritten(framing, self.bindings.forward_bytes)
-        return live[index]
+        return self.sendable(framing)[index]
 
-    def _rewrites(self) -> bool:
-        """Whether some event names an id bound to one of this replay's own (bindings only
-        grow: worked out again when they have)."""
+    def sendable(self, framing: str) -> list[bytes]:
+        """Every event's bytes with the consumer's ids (`framing` as `encoded`): the recorded
+        ones unless some event names an id bound to one of this replay's own. Bindings only
+        grow; when they have, worked out again."""
         forward = self.bindings.forward_bytes
-        if self._rewrites_for != len(forward):
-            self._rewrites_for = len(forward)
-            self._live.clear()  # made with the ids known before
-            self._rewriting = not forward.keys().isdisjoint(self.wire.uuids())
-        return self._rewriting
+        if self._sendable_for != len(forward):
+            self._sendable_for = len(forward)
+            self._sendable.clear()  # made with the ids known before
+        found = self._sendable.get(framing)
+        if found is None:
+            rewrites = not forward.keys().isdisjoint(self.wire.uuids())
+            found = self.wire.rewritten(framing, forward) if rewrites else self.wire.blocks(framing)
+            self._sendable[framing] = found
+        return found
 
     def subscribe(self, body: Any, framing: str = "sse") -> LiveStream:
         """A subscription's stream: SSE blocks, or (`framing="ws"`) one JSON frame per event."""
@@ -206,14 +206,16 @@ class Wire:
         return [n for n in found if seqs[n] > since]
 
     def seqs(self) -> list[int]:
-        """Each event's `seq`."""
+        """Each event's `seq` (read with a C loop where each is a number, as recorded)."""
         if self._seqs is None:
-            self._seqs = list(map(attrgetter("seq"), self.events))
-            self._in_order = all(map(le, self._seqs, islice(self._seqs, 1, None)))
+            seqs: list[Any] = list(
+                map(dict.get, map(attrgetter("event"), self.events), repeat("seq"))
+            )
+            if not set(map(type, seqs)) <= {int}:
+                seqs = list(map(attrgetter("seq"), self.events))  # as ProtocolEvent reads them
+            self._in_order = all(map(le, seqs, islice(seqs, 1, None)))
+            self._seqs = seqs
         return self._seqs
-
-    def data(self, index: int) -> bytes:
-        return self.datas()[index]
 
     def datas(self) -> list[bytes]:
         """Every event's JSON text: as a sealed file holds it, or made at once with one check
@@ -238,12 +240,12 @@ class Wire:
 
     def _sse_blocks(self) -> list[bytes]:
         """Every event's SSE block, made with C loops (thousands of them)."""
-        envelopes = list(map(attrgetter("event"), self.events))
-        methods: list[Any] = list(map(dict.get, envelopes, repeat("method")))
-        seqs: list[Any] = list(map(dict.get, envelopes, repeat("seq")))
-        if not (set(map(type, methods)) <= {str} and set(map(type, seqs)) <= {int}):
+        methods: list[Any] = list(
+            map(dict.get, map(attrgetter("event"), self.events), repeat("method"))
+        )
+        if not set(map(type, methods)) <= {str}:
             methods = list(map(attrgetter("method"), self.events))  # as ProtocolEvent reads them
-            seqs = list(map(attrgetter("seq"), self.events))
+        seqs = self.seqs()
         heads = {method: b"event: %s\r\ndata: " % method.encode() for method in set(methods)}
         tails = map(b"\r\nid: %d\r\n\r\n".__mod__, seqs)
         parts = zip(map(heads.__getitem__, methods), self.datas(), tails, strict=True)
@@ -407,7 +409,7 @@ class LiveStream(httpx.SyncByteStream, httpx.AsyncByteStream):
                 self.position += 1
                 self.sent += 1
                 self.last_sent = now
-                return replay.encoded(index, self.framing)
+                return replay.sendable(self.framing)[index]
         beat_due = self.last_sent + replay.heartbeat
         if now >= beat_due and self.framing == "sse":  # WebSocket peers ping instead
             self.last_sent = now
