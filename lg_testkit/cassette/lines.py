@@ -14,7 +14,6 @@ all; its text is what replay sends, and it is parsed the first time someone read
 
 from __future__ import annotations
 
-import heapq
 import json
 import secrets
 from collections.abc import Iterable, Iterator
@@ -90,22 +89,32 @@ def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | Non
     pieces: list[bytes] = []
     blocks: dict[str, tuple[int, int, int]] = {}
     position = 0
-    for start, key in _lists(content, sealed):
+
+    def cut(start: int, key: bytes) -> bool:
+        """Stand a placeholder in for the list whose `key` starts at `start`."""
+        nonlocal position
         if start < position:
-            return None  # one inside another: not the writer's layout
+            return False  # one inside another: not the writer's layout
         line_start = content.rfind(b"\n", 0, start) + 1
         indent = start - line_start
         if content.count(b" ", line_start, start) != indent:
-            return None  # "items": [ inside a line: not a stream's item list
+            return False  # "items": [ inside a line: not a stream's item list
         first = start + len(key) + 6  # past `"key": [\n`
         end = content.find(b"\n" + content[line_start:start] + b"]", first)
         if end == -1:
-            return None
+            return False
         placeholder = f"\0lg-items-{nonce}-{len(blocks)}"
         blocks[placeholder] = (first, end, indent + 2)
         stand_in = b'"%s": "\\u0000%s"' % (key, placeholder[1:].encode())
-        pieces += [content[position:start], stand_in]
+        pieces.extend((content[position:start], stand_in))
         position = end + indent + 2
+        return True
+
+    if not all(cut(at, b"items") for at in _found(content, _ITEMS_OPEN, 0)):
+        return None
+    # the threads' event logs, which the writer puts after every interaction
+    if sealed and not all(cut(at + 7, b"events") for at in _found(content, _EVENTS_OPEN, position)):
+        return None
     if not blocks and not sealed:
         return None  # nothing to read by lines (a sealed file is still read without checks)
     pieces.append(content[position:])
@@ -125,18 +134,8 @@ def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | Non
     return cassette
 
 
-def _lists(content: bytes, sealed: bool) -> Iterator[tuple[int, bytes]]:
-    """(where its key starts, key) of each list read by lines, in file order: every stream's
-    items, and in a sealed file every thread's events."""
-    items = ((at, b"items") for at in _found(content, _ITEMS_OPEN))
-    if not sealed:
-        return items
-    events = ((at + 7, b"events") for at in _found(content, _EVENTS_OPEN))  # past "\n" + indent
-    return heapq.merge(items, events)
-
-
-def _found(content: bytes, text: bytes) -> Iterator[int]:
-    at = content.find(text)
+def _found(content: bytes, text: bytes, start: int) -> Iterator[int]:
+    at = content.find(text, start)
     while at != -1:
         yield at
         at = content.find(text, at + 1)
