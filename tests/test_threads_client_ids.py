@@ -78,8 +78,8 @@ def test_an_id_bound_during_a_replay_is_written_into_every_event_sent_after() ->
     first, then = sorted(wire_of(thread).uuids())[:2]
     bindings = Bindings({first.decode(): "11111111-1111-4111-8111-111111111111"})
     replay = ThreadReplay(thread, bindings)
-    sent = [replay.encoded(index) for index in range(len(thread.events))]
+    sent = [replay.sendable("sse")[index] for index in range(len(thread.events))]
     assert first in b"".join(wire_of(thread).blocks("sse")) and first not in b"".join(sent)
     bindings.bind(then.decode(), "22222222-2222-4222-8222-222222222222")
-    again = b"".join(replay.encoded(index) for index in range(len(thread.events)))
+    again = b"".join(replay.sendable("sse")[index] for index in range(len(thread.events)))
     assert then in b"".join(sent) and then not in again and first not in again

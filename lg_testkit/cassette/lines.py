@@ -80,6 +80,7 @@ class _Unusual(Exception):
 
 _ITEMS_OPEN = b'"items": [\n'
 _EVENTS_OPEN = b'\n      "events": [\n'  # a thread's event log (writer.thread_text), one per line
+_EVENTS_KEY = len(b"\n      ")  # from where _EVENTS_OPEN is found to where its key starts
 
 
 def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | None:
@@ -113,7 +114,9 @@ def by_lines(path: Path, content: bytes, sealed: bool = False) -> Cassette | Non
     if not all(cut(at, b"items") for at in _found(content, _ITEMS_OPEN, 0)):
         return None
     # the threads' event logs, which the writer puts after every interaction
-    if sealed and not all(cut(at + 7, b"events") for at in _found(content, _EVENTS_OPEN, position)):
+    if sealed and not all(
+        cut(at + _EVENTS_KEY, b"events") for at in _found(content, _EVENTS_OPEN, position)
+    ):
         return None
     if not blocks and not sealed:
         return None  # nothing to read by lines (a sealed file is still read without checks)

@@ -112,8 +112,6 @@ class ThreadReplay:
             return found
         for live, recorded_id in minted.items():  # later requests and events: the live id
             self.bindings.bind(recorded_id, live)
-        if minted:
-            self._sendable.clear()  # made with the ids known before
         reply = recorded.reply
         if isinstance(reply, dict) and "id" in reply and live_id is not None:
             reply = {**reply, "id": live_id}
@@ -139,14 +137,10 @@ class ThreadReplay:
             at = max(at, answered + min(event.t, GATE))
         return at
 
-    def encoded(self, index: int, framing: str = "sse") -> bytes:
-        """Event `index` with the consumer's ids: an SSE block, or a WebSocket text frame."""
-        return self.sendable(framing)[index]
-
     def sendable(self, framing: str) -> list[bytes]:
-        """Every event's bytes with the consumer's ids (`framing` as `encoded`): the recorded
-        ones unless some event names an id bound to one of this replay's own. Bindings only
-        grow; when they have, worked out again."""
+        """Every event's bytes with the consumer's ids: SSE blocks, or (`framing="ws"`)
+        WebSocket text frames; the recorded ones unless some event names an id bound to one of
+        this replay's own. Bindings only grow; when they have, worked out again."""
         forward = self.bindings.forward_bytes
         if self._sendable_for != len(forward):
             self._sendable_for = len(forward)
@@ -227,11 +221,8 @@ class Wire:
             self._datas = texts if same else encode_all(envelopes)
         return self._datas
 
-    def block(self, index: int, framing: str) -> bytes:
-        """The event's bytes with the recorded ids: an SSE block, or (`ws`) its JSON text."""
-        return self.blocks(framing)[index]
-
     def blocks(self, framing: str) -> list[bytes]:
+        """Every event's bytes with the recorded ids: SSE blocks, or (`ws`) their JSON texts."""
         if framing == "ws":
             return self.datas()
         if self._sse is None:
